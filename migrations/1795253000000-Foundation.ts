@@ -3,6 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export class Foundation1795253000000 implements MigrationInterface {
   name = 'Foundation1795253000000';
 
+  // Timestamps are timestamptz(3): millisecond precision round-trips through JS Dates, so keyset
+  // cursors built from them are exact.
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE users (
@@ -10,8 +12,8 @@ export class Foundation1795253000000 implements MigrationInterface {
         email text NOT NULL,
         name text,
         password_hash text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         CONSTRAINT users_email_lowercase CHECK (email = lower(email))
       )`);
     await q.query(`CREATE UNIQUE INDEX users_email_key ON users (email)`);
@@ -20,8 +22,8 @@ export class Foundation1795253000000 implements MigrationInterface {
       CREATE TABLE workspaces (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         name text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
 
     await q.query(`
@@ -29,8 +31,8 @@ export class Foundation1795253000000 implements MigrationInterface {
         workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
         user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
         role text NOT NULL CHECK (role IN ('owner', 'admin', 'marketer', 'viewer')),
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (workspace_id, user_id)
       )`);
     await q.query(`CREATE INDEX memberships_user_id_idx ON memberships (user_id)`);
@@ -46,7 +48,7 @@ export class Foundation1795253000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         accepted_at timestamptz,
         revoked_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE UNIQUE INDEX invitations_token_hash_key ON invitations (token_hash)`);
     await q.query(`CREATE INDEX invitations_workspace_id_idx ON invitations (workspace_id, created_at DESC)`);
@@ -61,9 +63,9 @@ export class Foundation1795253000000 implements MigrationInterface {
         prefix text NOT NULL,
         token_hash text NOT NULL,
         created_by uuid REFERENCES users (id) ON DELETE SET NULL,
-        last_used_at timestamptz,
+        last_used_at timestamptz(3),
         revoked_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         CONSTRAINT api_keys_secret_has_role CHECK ((kind = 'secret') = (role IS NOT NULL))
       )`);
     await q.query(`CREATE UNIQUE INDEX api_keys_token_hash_key ON api_keys (token_hash)`);
@@ -78,7 +80,7 @@ export class Foundation1795253000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         used_at timestamptz,
         revoked_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE UNIQUE INDEX refresh_tokens_token_hash_key ON refresh_tokens (token_hash)`);
     await q.query(`CREATE INDEX refresh_tokens_family_id_idx ON refresh_tokens (family_id)`);

@@ -12,8 +12,6 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WorkspacesModule } from './workspaces/workspaces.module.js';
 
-const REQUEST_ID = /^[\w.-]{1,100}$/;
-
 // Never logged: credentials in headers, and anything named like a secret in a logged object.
 export const LOG_REDACT = [
   'req.headers.authorization',
@@ -41,13 +39,8 @@ export class AppModule {
             level: config.LOG_LEVEL,
             autoLogging: config.LOG_REQUESTS,
             redact: { paths: LOG_REDACT, censor: '[redacted]' },
-            // Honour a caller's X-Request-Id when it looks like one; otherwise make one.
-            genReqId: (req: IncomingMessage, res) => {
-              const given = req.headers['x-request-id'];
-              const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-              res.setHeader('x-request-id', id);
-              return id;
-            },
+            // Fastify assigned the request id (app.factory.ts) before this middleware runs.
+            genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
             serializers: {
               // Paths only: query strings and bodies can carry personal data or tokens.
               req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),

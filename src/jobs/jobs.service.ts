@@ -15,6 +15,19 @@ export interface SendOptions {
 
 export class JobRegistryError extends Error {}
 
+/** What is wrong with a set of handlers: a declared queue without exactly one, or a handler for no queue. */
+export function registryProblems(handlerCounts: Map<string, number>, declared: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const name of declared) {
+    const n = handlerCounts.get(name) ?? 0;
+    if (n !== 1) problems.push(`queue "${name}" has ${n} handlers (exactly one @OnJob handler is required)`);
+  }
+  for (const name of handlerCounts.keys()) {
+    if (!declared.includes(name)) problems.push(`@OnJob("${name}") names a queue that queues.ts does not declare`);
+  }
+  return problems;
+}
+
 /**
  * pg-boss in the application's PostgreSQL (its own schema). Validates at boot that every queue has
  * exactly one handler; workers (ROLE=worker|all) consume, every role can enqueue.
@@ -111,14 +124,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         found.set(queue, list);
       }
     }
-    const problems: string[] = [];
-    for (const name of QUEUE_NAMES) {
-      const n = found.get(name)?.length ?? 0;
-      if (n !== 1) problems.push(`queue "${name}" has ${n} handlers (exactly one @OnJob handler is required)`);
-    }
-    for (const name of found.keys()) {
-      if (!QUEUE_NAMES.includes(name)) problems.push(`@OnJob("${name}") names a queue that queues.ts does not declare`);
-    }
+    const problems = registryProblems(new Map([...found].map(([q, list]) => [q, list.length])), QUEUE_NAMES);
     if (problems.length > 0) throw new JobRegistryError(`Job registry is invalid:\n  ${problems.join('\n  ')}`);
     return new Map([...found].map(([q, [h]]) => [q, h]));
   }
