@@ -28,7 +28,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
     const { problem, headers } = this.toProblem(exception, request);
-    if (problem.status >= 500) {
+    // Expected failures (a DomainException, an HttpException) are answers, not incidents.
+    if (problem.status >= 500 && !(exception instanceof DomainException) && !(exception instanceof HttpException)) {
       this.logger.error({ err: exception, reqId: request.id }, 'unhandled error');
     }
     void reply

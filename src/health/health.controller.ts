@@ -40,7 +40,7 @@ export class HealthController {
       ]);
     } catch (err) {
       const body = (err as { getResponse?: () => { error?: Record<string, unknown> } }).getResponse?.();
-      const down = Object.keys(body?.error ?? {}).join(', ') || 'unknown';
+      const down = Object.keys(body?.error ?? {}).join(', ') || 'the database or the job queue';
       throw new DomainException(HttpStatus.SERVICE_UNAVAILABLE, 'not_ready', `Not ready: ${down} did not answer.`);
     }
   }
