@@ -12,7 +12,7 @@ export interface DatabaseRuntime {
 export async function startDatabase(config: AppConfig, log: (line: string) => void): Promise<DatabaseRuntime> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: false, stop: async () => undefined };
   log(`DATABASE_URL is not set: starting the embedded PostgreSQL in ${config.EMBEDDED_PG_DIR} on port ${config.EMBEDDED_PG_PORT}`);
-  const server = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, ownSignals: true });
+  const server = await startEmbeddedPostgres({ dir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT });
   const url = await ensureDatabase(server.url, 'leadnest');
   return { url, embedded: true, stop: () => server.stop() };
 }

