@@ -51,6 +51,11 @@ export class AppConfig {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   PUBLIC_URL = 'http://localhost:3000';
 
+  // The admin UI's address: invitation links point there. Unset: PUBLIC_URL.
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  ADMIN_UI_URL?: string;
+
   // Unset: an embedded PostgreSQL is started with its data under EMBEDDED_PG_DIR.
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'] })
@@ -170,7 +175,7 @@ const KEYS = Object.keys(new AppConfig());
 /** Builds and validates the config from an environment; throws a ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<AppConfig> = {}): AppConfig {
   const plain: Record<string, unknown> = {};
-  for (const key of [...KEYS, 'DATABASE_URL', 'JWT_SECRET']) {
+  for (const key of [...KEYS, 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_UI_URL']) {
     if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
   }
   const config = plainToInstance(AppConfig, plain, { exposeDefaultValues: true });

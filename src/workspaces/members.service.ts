@@ -143,7 +143,8 @@ export class MembersService {
   }
 
   private acceptUrl(token: string): string {
-    return `${this.config.PUBLIC_URL.replace(/\/$/, '')}/invitations/accept?token=${encodeURIComponent(token)}`;
+    const base = this.config.ADMIN_UI_URL ?? this.config.PUBLIC_URL;
+    return `${base.replace(/\/$/, '')}/invitations/accept?token=${encodeURIComponent(token)}`;
   }
 }
 
