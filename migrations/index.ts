@@ -1,4 +1,5 @@
 import { Foundation1795253000000 } from './1795253000000-Foundation.js';
+import { LeadCapture1795254000000 } from './1795254000000-LeadCapture.js';
 
 // Explicit, ordered list: no globbing, so the same list runs under tsc output, jest and the CLI.
-export const migrations = [Foundation1795253000000];
+export const migrations = [Foundation1795253000000, LeadCapture1795254000000];

@@ -1,4 +1,4 @@
-import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,10 +7,13 @@ import type { IncomingMessage } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { corsDelegate } from './common/cors.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { auditRoutes } from './common/route-audit.js';
+import { securityHeaders } from './common/security-headers.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
+import { FormsRepository } from './forms/forms.repository.js';
 import { MetricsService } from './health/metrics.service.js';
 
 /** The HTTP application, configured the same way for `npm start`, tests and benchmarks. */
@@ -31,30 +34,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useGlobalPipes(createValidationPipe());
   failOnUndeclaredRoutes(app);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI at /docs needs inline styles and its own scripts; the JSON API needs nothing.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-  });
-  const origins = config.CORS_ORIGINS;
-  app.enableCors({
-    origin: origins.includes('*') ? true : origins,
-    credentials: false,
-    exposedHeaders: ['x-request-id', 'retry-after'],
-    maxAge: 600,
-  });
+  const forms = app.get(FormsRepository);
+  // A function returning the delegate: avvio would call a bare delegate as an options factory.
+  await app.register(cors, () => corsDelegate(config, async (form) => (await forms.findActive(form))?.definition.allowedOrigins ?? null));
 
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();
+  // Public endpoints take small bodies: a form submission or a batch of events.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v1/public/')) route.bodyLimit = config.PUBLIC_BODY_LIMIT_BYTES;
+  });
   fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+    void reply.headers(securityHeaders(request.url)).header('x-request-id', request.id);
   });
   const logger = app.get(Logger);
   fastify.addHook('onResponse', async (request, reply) => {
@@ -87,6 +78,7 @@ function setupOpenApi(app: NestFastifyApplication): void {
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'jwt')
       .addSecurity('secretKey', { type: 'http', scheme: 'bearer', description: 'Secret API key sk_… of one workspace' })
+      .addSecurity('publishableKey', { type: 'http', scheme: 'bearer', description: 'Publishable key pk_… (browsers, public endpoints only)' })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });

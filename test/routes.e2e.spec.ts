@@ -14,6 +14,20 @@ describe('every registered route declares who may call it', () => {
     expect(auditRoutes(t.app)).toEqual([]);
     // Public routes are few and deliberate.
     const publicRoutes = routes.filter((r) => r.rule?.kind === 'public').map((r) => r.route.split(' ')[1]).sort();
-    expect(publicRoutes).toEqual(['/health/live', '/health/ready', '/metrics', '/v1/auth/login', '/v1/auth/logout', '/v1/auth/refresh', '/v1/auth/signup']);
+    expect(publicRoutes).toEqual([
+      '/embed.js',
+      '/f/:formIdOrSlug',
+      '/health/live',
+      '/health/ready',
+      '/metrics',
+      '/v1/auth/login',
+      '/v1/auth/logout',
+      '/v1/auth/refresh',
+      '/v1/auth/signup',
+      '/v1/public/confirm/:token',
+      '/v1/public/events',
+      '/v1/public/forms/:formId',
+      '/v1/public/forms/:formId/submissions',
+    ]);
   });
 });

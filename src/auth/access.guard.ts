@@ -28,11 +28,16 @@ export class AccessGuard extends AuthGuard(['api-key', 'jwt']) {
     if (!rule) throw new Error(`${ctx.getClass().name}.${ctx.getHandler().name} declares neither @Roles nor @Public`);
     const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     req.auth = {};
-    if (rule.kind === 'public') return true;
+    if (rule.kind === 'public' && !rule.publishableKey) return true;
 
     await super.canActivate(ctx);
     const principal = req.user as Principal;
     req.auth.principal = principal;
+
+    if (rule.kind === 'public') {
+      if (principal.kind !== 'key') throw AuthException.forbidden(AuthErrorCode.KeyRequired, 'Send a publishable key (pk_…) as "Authorization: Bearer pk_…".');
+      return true;
+    }
 
     if (rule.kind === 'user') {
       if (principal.kind !== 'user') throw userSessionRequired();

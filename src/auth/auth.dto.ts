@@ -89,6 +89,6 @@ export class MeResponse {
   @ApiProperty({ type: [WorkspaceResponse] }) workspaces: WorkspaceResponse[];
 }
 
-export function toUserResponse(u: UserEntity): UserResponse {
+export function toUserResponse(u: Omit<UserEntity, 'passwordHash'>): UserResponse {
   return { id: u.id, email: u.email, name: u.name, createdAt: u.createdAt.toISOString() };
 }

@@ -11,6 +11,7 @@ export enum AuthErrorCode {
   PublishableKeyNotAllowed = 'publishable_key_not_allowed',
   InsufficientRole = 'insufficient_role',
   NotFound = 'not_found',
+  KeyRequired = 'key_required',
 }
 
 export class AuthException extends DomainException<AuthErrorCode> {

@@ -14,6 +14,7 @@ import { RefreshTokensRepository } from './refresh-tokens.repository.js';
 import { ApiKeyStrategy, JwtStrategy, LocalStrategy } from './strategies.js';
 import { TokensService } from './tokens.service.js';
 import { AuthMaintenance } from './auth.maintenance.js';
+import { jwtKey } from './jwt-key.js';
 
 @Module({
   imports: [
@@ -23,7 +24,7 @@ import { AuthMaintenance } from './auth.maintenance.js';
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        secret: config.JWT_SECRET,
+        secret: jwtKey(config.JWT_SECRET as string),
         signOptions: { expiresIn: config.JWT_ACCESS_TTL_SECONDS, algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),

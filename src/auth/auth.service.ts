@@ -78,7 +78,7 @@ export class AuthService {
   }
 
   async me(userId: string): Promise<MeResponse> {
-    const [user, page] = await Promise.all([this.users.findById(userId), this.workspaces.listMine(userId, WORKSPACES_IN_SESSION)]);
+    const [user, page] = await Promise.all([this.users.findProfile(userId), this.workspaces.listMine(userId, WORKSPACES_IN_SESSION)]);
     // A valid token for a user that no longer exists.
     if (!user) throw AuthException.unauthenticated();
     return { user: toUserResponse(user), workspaces: page.data };

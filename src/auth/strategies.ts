@@ -8,6 +8,7 @@ import type { Principal } from '../common/auth-context.js';
 import { AppConfig } from '../config/app-config.js';
 import { ApiKeysService } from '../workspaces/api-keys.service.js';
 import { AuthService } from './auth.service.js';
+import { jwtKey } from './jwt-key.js';
 
 export function bearerToken(req: { headers: IncomingHttpHeaders }): string | null {
   const header = req.headers.authorization;
@@ -50,7 +51,7 @@ export class JwtStrategy extends PassportStrategy(JwtStrategyBase, 'jwt') {
   constructor(config: AppConfig) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.JWT_SECRET as string,
+      secretOrKey: jwtKey(config.JWT_SECRET as string),
       algorithms: ['HS256'],
     });
   }

@@ -66,10 +66,6 @@ export class TokensService {
     if (familyId) await this.refreshTokens.revokeFamily(undefined, familyId);
   }
 
-  verifyAccess(token: string): AccessTokenPayload {
-    return this.jwt.verify<AccessTokenPayload>(token);
-  }
-
   private async issueInFamily(userId: string, familyId: string, em?: EntityManager): Promise<TokensResponse> {
     const refreshToken = generateToken('rt_');
     await this.refreshTokens.insert(em, {

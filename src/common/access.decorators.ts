@@ -16,6 +16,13 @@ export const MANAGERS: readonly WorkspaceRole[] = ['owner', 'admin'];
 /** Anyone may call it (landing pages, embeds, provider callbacks). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, { kind: 'public' } satisfies AccessRule);
 
+/**
+ * Public endpoints called from browsers with a workspace's publishable key (pk_…, or a secret key from
+ * a server): the key names the workspace, nothing else is granted.
+ */
+export const KeyAuthenticated = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(ACCESS_KEY, { kind: 'public', publishableKey: true } satisfies AccessRule), ApiSecurity('publishableKey'));
+
 /** A signed-in user (JWT), not tied to one workspace: /me, workspace list and creation, invitations. */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata(ACCESS_KEY, { kind: 'user' } satisfies AccessRule), ApiBearerAuth('jwt'));

@@ -22,3 +22,10 @@ export const ActorUserId = createParamDecorator((_: unknown, ctx: ExecutionConte
   if (!principal) throw new Error('@ActorUserId() used on a route without a resolved caller');
   return principal.kind === 'user' ? principal.userId : null;
 });
+
+/** The workspace of the API key behind a @KeyAuthenticated() call, and whether it is a secret key. */
+export const KeyWorkspace = createParamDecorator((_: unknown, ctx: ExecutionContext): { workspaceId: string; secret: boolean } => {
+  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().auth?.principal;
+  if (principal?.kind !== 'key') throw new Error('@KeyWorkspace() used on a route without an API key (@KeyAuthenticated missing?)');
+  return { workspaceId: principal.workspaceId, secret: principal.keyKind === 'secret' };
+});

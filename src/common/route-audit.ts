@@ -23,7 +23,8 @@ export function listRouteDeclarations(app: INestApplicationContext): RouteDeclar
       const path = reflector.get<string | string[] | undefined>(PATH_METADATA, handler);
       if (path === undefined) continue;
       const rule = reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [handler, type]);
-      out.push({ route: `${type.name}.${method} /${[base, String(path)].filter(Boolean).join('/')}`.replace(/\/+/g, '/'), rule });
+      const url = `/${[base, String(path)].filter(Boolean).join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+      out.push({ route: `${type.name}.${method} ${url}`, rule });
     }
   }
   return out;

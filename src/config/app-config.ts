@@ -139,6 +139,12 @@ export class AppConfig {
   @Min(1024)
   BODY_LIMIT_BYTES = 1_048_576;
 
+  // Public endpoints (form submissions, events) take at most this much.
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  PUBLIC_BODY_LIMIT_BYTES = 65_536;
+
   @Transform(toBool)
   @IsBoolean()
   TRUST_PROXY = false;
@@ -150,6 +156,38 @@ export class AppConfig {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+
+  // log: record in the messages table and log (development default); sendgrid: send through SendGrid.
+  @IsIn(['log', 'sendgrid'])
+  EMAIL_TRANSPORT: 'log' | 'sendgrid' = 'log';
+
+  @IsString()
+  EMAIL_FROM = 'LeadNest <no-reply@localhost>';
+
+  @ValidateIf((c: AppConfig) => c.EMAIL_TRANSPORT === 'sendgrid' || c.SENDGRID_API_KEY !== undefined)
+  @IsString()
+  @MinLength(10, { message: 'SENDGRID_API_KEY is required when EMAIL_TRANSPORT=sendgrid' })
+  SENDGRID_API_KEY?: string;
+
+  // Overridable for tests and EU data residency (https://api.eu.sendgrid.com).
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  SENDGRID_API_URL = 'https://api.sendgrid.com';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CONFIRMATION_TTL_HOURS = 72;
+
+  // Public submissions: per IP and form, and per form, in a one-minute window.
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SUBMISSION_LIMIT_PER_IP = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SUBMISSION_LIMIT_PER_FORM = 6000;
 
   @Transform(toBool)
   @IsBoolean()
@@ -175,7 +213,7 @@ const KEYS = Object.keys(new AppConfig());
 /** Builds and validates the config from an environment; throws a ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<AppConfig> = {}): AppConfig {
   const plain: Record<string, unknown> = {};
-  for (const key of [...KEYS, 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_UI_URL']) {
+  for (const key of [...KEYS, 'DATABASE_URL', 'JWT_SECRET', 'ADMIN_UI_URL', 'SENDGRID_API_KEY']) {
     if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
   }
   const config = plainToInstance(AppConfig, plain, { exposeDefaultValues: true });

@@ -5,6 +5,8 @@
 export interface JobPayloads {
   'workspaces-invitation-created': { invitationId: string };
   'maintenance-purge-expired': Record<string, never>;
+  'forms-send-confirmation': { submissionId: string };
+  'contacts-import': { importId: string };
 }
 
 export type QueueName = keyof JobPayloads;
@@ -20,6 +22,10 @@ export interface QueueSettings {
 export const QUEUES: Record<QueueName, QueueSettings> = {
   'workspaces-invitation-created': { retryLimit: 8, retryDelaySeconds: 30, expireInSeconds: 300 },
   'maintenance-purge-expired': { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 600, cron: '*/15 * * * *' },
+  // Provider outages are retried with backoff for about a day.
+  'forms-send-confirmation': { retryLimit: 12, retryDelaySeconds: 30, expireInSeconds: 120 },
+  // A 50 MB file takes minutes; a retry resumes from the last committed batch.
+  'contacts-import': { retryLimit: 4, retryDelaySeconds: 30, expireInSeconds: 3600 },
 };
 
 export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];

@@ -8,8 +8,13 @@ import { UserEntity } from './user.entity.js';
 export class UsersRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  findById(id: string): Promise<UserEntity | null> {
-    return this.ds.getRepository(UserEntity).findOneBy({ id });
+  /** The profile, without the password hash. */
+  async findProfile(id: string): Promise<Omit<UserEntity, 'passwordHash'> | null> {
+    const rows = await this.ds.query<Omit<UserEntity, 'passwordHash'>[]>(
+      `SELECT id, email, name, created_at AS "createdAt", updated_at AS "updatedAt" FROM users WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   findByEmail(email: string): Promise<UserEntity | null> {

@@ -14,6 +14,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
+  // Last time this process recorded each key's use: concurrent requests do not all write the same row.
+  private readonly touched = new Map<string, number>();
 
   constructor(private readonly keys: ApiKeysRepository) {}
 
@@ -48,7 +50,11 @@ export class ApiKeysService {
   async authenticate(token: string): Promise<Principal | null> {
     const key = await this.keys.findActiveByHash(hashToken(token));
     if (!key) return null;
-    if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    const now = Date.now();
+    const stale = !key.lastUsedAt || now - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS;
+    if (stale && now - (this.touched.get(key.id) ?? 0) > TOUCH_INTERVAL_MS) {
+      if (this.touched.size > 10_000) this.touched.clear();
+      this.touched.set(key.id, now);
       this.keys.touch(key.id).catch((err: unknown) => this.logger.warn({ err }, 'could not record key use'));
     }
     return { kind: 'key', keyId: key.id, keyKind: key.kind, workspaceId: key.workspaceId, role: key.role };

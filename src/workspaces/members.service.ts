@@ -104,7 +104,7 @@ export class MembersService {
 
   /** The signed-in user joins with an invitation addressed to their email. */
   async accept(userId: string, token: string): Promise<WorkspaceResponse> {
-    const user = await this.users.findById(userId);
+    const user = await this.users.findProfile(userId);
     if (!user) throw WorkspaceException.notFound('User');
     return this.ds.transaction(async (em) => {
       const invitation = await this.invitations.findByTokenForUpdate(em, hashToken(token));

@@ -30,8 +30,12 @@ export class WorkspacesRepository {
     return workspace;
   }
 
-  findById(workspaceId: string): Promise<WorkspaceEntity | null> {
-    return this.ds.getRepository(WorkspaceEntity).findOneBy({ id: workspaceId });
+  async findById(workspaceId: string): Promise<WorkspaceEntity | null> {
+    const rows = await this.ds.query<WorkspaceEntity[]>(
+      `SELECT id, name, created_at AS "createdAt", updated_at AS "updatedAt" FROM workspaces WHERE id = $1`,
+      [workspaceId],
+    );
+    return rows[0] ?? null;
   }
 
   async rename(workspaceId: string, name: string): Promise<WorkspaceEntity | null> {

@@ -1,0 +1,180 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { ValidationException } from '../common/problem.js';
+import { RateLimitService } from '../common/rate-limit.service.js';
+import { AppConfig } from '../config/app-config.js';
+import { ContactsWriteRepository, type ConsentRecord } from '../contacts/contacts-write.repository.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { classifyChannel, type Touch } from '../tracking/attribution.js';
+import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from './form-definition.js';
+import { FormErrorCode, FormException } from './forms.exception.js';
+import type { SubmissionDto, SubmissionResponse } from './forms.dto.js';
+import { FormsRepository, type PublicFormRow } from './forms.repository.js';
+import { SubmissionsRepository } from './submissions.repository.js';
+
+export interface RequestMeta {
+  ip: string;
+  userAgent: string | null;
+  origin: string | null;
+  idempotencyKey: string | null;
+}
+
+export interface SubmissionOutcome {
+  status: 201 | 202;
+  body: SubmissionResponse;
+}
+
+const IDEMPOTENCY_KEY = /^[\w.:-]{8,200}$/;
+
+/**
+ * A visitor becomes a contact: validated against the form's own fields, then ONE transaction writes
+ * the contact (deduped), the submission, the consent ledger, the anonymous-id link and, with double
+ * opt-in, the confirmation job. The answer never says whether the person was already known.
+ */
+@Injectable()
+export class SubmissionsService {
+  private readonly ownOrigin: string;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly config: AppConfig,
+    private readonly forms: FormsRepository,
+    private readonly submissions: SubmissionsRepository,
+    private readonly contacts: ContactsWriteRepository,
+    private readonly jobs: JobsService,
+    private readonly rateLimits: RateLimitService,
+  ) {
+    this.ownOrigin = new URL(config.PUBLIC_URL).origin;
+  }
+
+  async submit(formIdOrSlug: string, dto: SubmissionDto, meta: RequestMeta): Promise<SubmissionOutcome> {
+    const form = await this.forms.findActive(formIdOrSlug);
+    if (!form) throw FormException.notFound();
+    const def = form.definition;
+    // The hosted page (/f/…) is served from this API's own origin: always allowed.
+    const foreign = meta.origin && meta.origin !== this.ownOrigin;
+    if (foreign && def.allowedOrigins.length > 0 && !def.allowedOrigins.includes(meta.origin as string)) {
+      throw new FormException(HttpStatus.FORBIDDEN, FormErrorCode.OriginNotAllowed, `This form does not accept submissions from ${meta.origin}.`);
+    }
+    this.rejectSpam(def, dto);
+    if (meta.idempotencyKey !== null && !IDEMPOTENCY_KEY.test(meta.idempotencyKey)) {
+      throw new ValidationException([{ field: 'Idempotency-Key', message: 'must be 8-200 letters, digits or . _ : -' }]);
+    }
+    await this.rateLimits.consume(
+      { key: `submit:ip:${form.id}:${meta.ip}`, max: this.config.SUBMISSION_LIMIT_PER_IP, windowSeconds: 60 },
+      { key: `submit:form:${form.id}`, max: this.config.SUBMISSION_LIMIT_PER_FORM, windowSeconds: 60 },
+    );
+    const requestHash = meta.idempotencyKey ? hashRequest(dto) : null;
+    if (meta.idempotencyKey) {
+      const earlier = await this.submissions.findByIdempotencyKey(form.id, meta.idempotencyKey);
+      if (earlier) return this.replay(form, earlier, requestHash);
+    }
+    const checked = checkSubmission(def, dto.fields, dto.consent ?? {});
+    if (!checked.ok) throw new ValidationException(checked.errors, 'Some fields need attention.');
+    const value = checked.value;
+
+    const { anonymousId, ...touchContext } = dto.context ?? {};
+    const channel = classifyChannel(touchContext);
+    const touch: Touch = { ...touchContext, channel, at: new Date().toISOString() };
+    const emailConsent = value.consents.some((c) => c.channel === 'email');
+    const smsConsent = value.consents.some((c) => c.channel === 'sms');
+    const pending = def.doubleOptIn && emailConsent;
+    const status = pending ? 202 : 201;
+
+    const submissionId = await this.ds.transaction(async (em) => {
+      const contact = await this.contacts.upsert(em, form.workspaceId, {
+        email: value.email,
+        phone: value.phone,
+        firstName: value.firstName,
+        lastName: value.lastName,
+        attributes: value.attributes,
+        tags: def.tags,
+        touch,
+        emailConsent: emailConsent ? (pending ? 'pending' : 'subscribed') : null,
+        smsConsent: smsConsent ? 'subscribed' : null,
+      });
+      const id = await this.submissions.insert(em, {
+        workspaceId: form.workspaceId,
+        formId: form.id,
+        formVersion: form.version,
+        contactId: contact.id,
+        values: value.values,
+        context: dto.context ? { ...dto.context } : {},
+        channel,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        status,
+        idempotencyKey: meta.idempotencyKey,
+        requestHash,
+      });
+      // A concurrent request with the same key committed first: undo ours, answer as it did.
+      if (!id) throw new IdempotentRace();
+      const consents: ConsentRecord[] = value.consents.map((c) => ({
+        contactId: contact.id,
+        channel: c.channel,
+        status: c.channel === 'email' && pending ? 'pending' : 'granted',
+        source: 'form',
+        formId: form.id,
+        formVersion: form.version,
+        submissionId: id,
+        wording: c.text,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+      }));
+      await this.contacts.insertConsents(em, form.workspaceId, consents);
+      if (anonymousId) await this.contacts.linkAnonymous(em, form.workspaceId, anonymousId, contact.id);
+      if (pending) await this.jobs.send('forms-send-confirmation', { submissionId: id }, { manager: em });
+      return id;
+    }).catch(async (err: unknown) => {
+      if (!(err instanceof IdempotentRace) || !meta.idempotencyKey) throw err;
+      const winner = await this.submissions.findByIdempotencyKey(form.id, meta.idempotencyKey);
+      if (!winner) throw err;
+      return winner;
+    });
+    if (typeof submissionId !== 'string') return this.replay(form, submissionId, requestHash);
+    return this.answer(def, submissionId, status);
+  }
+
+  private rejectSpam(def: FormDefinition, dto: SubmissionDto): void {
+    const honeypot = dto[HONEYPOT_FIELD];
+    const tooFast = dto.startedAt !== undefined && Date.now() - dto.startedAt < def.minFillSeconds * 1000;
+    if ((honeypot && honeypot.trim() !== '') || tooFast) {
+      throw new FormException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        FormErrorCode.SpamSuspected,
+        'This submission looks automated and was not accepted. If you are a person, please wait a moment and try again.',
+      );
+    }
+  }
+
+  private replay(form: PublicFormRow, earlier: { id: string; status: number; requestHash: string | null }, requestHash: string | null): SubmissionOutcome {
+    if (earlier.requestHash && requestHash && earlier.requestHash !== requestHash) {
+      throw new FormException(
+        HttpStatus.UNPROCESSABLE_ENTITY,
+        FormErrorCode.IdempotencyKeyReused,
+        'This Idempotency-Key was already used for a different submission.',
+      );
+    }
+    return this.answer(form.definition, earlier.id, earlier.status === 202 ? 202 : 201);
+  }
+
+  private answer(def: FormDefinition, submissionId: string, status: 201 | 202): SubmissionOutcome {
+    return {
+      status,
+      body: {
+        submissionId,
+        status: status === 202 ? 'confirmation_pending' : 'received',
+        message: status === 202 ? 'Almost done: check your inbox and confirm your email address.' : def.successMessage,
+        redirectUrl: def.redirectUrl ?? null,
+      },
+    };
+  }
+}
+
+class IdempotentRace extends Error {}
+
+function hashRequest(dto: SubmissionDto): string {
+  return createHash('sha256').update(JSON.stringify({ f: dto.fields, c: dto.consent ?? {} })).digest('base64url');
+}

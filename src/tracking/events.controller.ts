@@ -1,0 +1,21 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { KeyAuthenticated } from '../common/access.decorators.js';
+import { KeyWorkspace } from '../common/current.decorators.js';
+import { EventBatchDto, EventBatchResponse } from './events.dto.js';
+import { EventsService } from './events.service.js';
+
+@ApiTags('public')
+@Controller('v1/public/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @KeyAuthenticated()
+  @ApiOperation({ summary: 'Record a batch of up to 100 events (page_view, form_view, custom) with a publishable key' })
+  @ApiAcceptedResponse({ type: EventBatchResponse })
+  ingest(@KeyWorkspace() key: { workspaceId: string; secret: boolean }, @Body() batch: EventBatchDto): Promise<EventBatchResponse> {
+    return this.events.ingest(key, batch);
+  }
+}
