@@ -1,8 +1,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import argon2 from 'argon2';
+import { argon2id, argon2Verify } from 'hash-wasm';
+import { randomBytes } from 'node:crypto';
 
-// OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane).
-const OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+// OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane). WebAssembly, not a native addon: the
+// argon2 package's prebuilt binary crashes on some Node builds, and compiling needs a toolchain.
+const PARAMS = { parallelism: 1, iterations: 2, memorySize: 19_456, hashLength: 32 } as const;
 
 @Injectable()
 export class PasswordService implements OnModuleInit {
@@ -10,16 +12,16 @@ export class PasswordService implements OnModuleInit {
   private dummyHash = '';
 
   async onModuleInit(): Promise<void> {
-    this.dummyHash = await argon2.hash('leadnest-timing-equaliser', OPTIONS);
+    this.dummyHash = await this.hash('leadnest-timing-equaliser');
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, OPTIONS);
+    return argon2id({ ...PARAMS, password, salt: randomBytes(16), outputType: 'encoded' });
   }
 
   async verify(hash: string | undefined, password: string): Promise<boolean> {
     try {
-      const ok = await argon2.verify(hash ?? this.dummyHash, password);
+      const ok = await argon2Verify({ password, hash: hash ?? this.dummyHash });
       return ok && hash !== undefined;
     } catch {
       return false;
