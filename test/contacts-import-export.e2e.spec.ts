@@ -391,23 +391,25 @@ describe('export', () => {
     const server = t.app.getHttpServer();
     if (!server.address()) await t.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = server.address() as AddressInfo;
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ port, path: `${base(owner)}/export?format=ndjson`, headers: { authorization: `Bearer ${owner.accessToken}` } }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err)));
-      req.end();
-    });
     const open = async () =>
       (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'leadnest-export'`))[0].n;
-    const deadline = Date.now() + 5_000;
-    while ((await open()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(await open()).toBe(0);
-    // The pool still serves requests.
-    await exportOf(owner, 'csv');
+    for (const format of ['ndjson', 'csv']) {
+      await new Promise<void>((resolve, reject) => {
+        const req = httpRequest({ port, path: `${base(owner)}/export?format=${format}`, headers: { authorization: `Bearer ${owner.accessToken}` } }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err)));
+        req.end();
+      });
+      // The export's own connection is closed, not left blocked mid-COPY.
+      const deadline = Date.now() + 5_000;
+      while ((await open()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await open()).toBe(0);
+    }
+    expect((await exportOf(owner, 'ndjson')).text.trimEnd().split('\n')).toHaveLength(20_000);
   });
 });
 

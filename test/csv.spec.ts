@@ -1,3 +1,4 @@
+import { ContactsCsvTransform, CSV_HEADER } from '../src/contacts/contacts-export.service.js';
 import { csvCell, csvLine, CsvSyntaxError, defuseFormula, isBlankRecord, parseCsv, restoreFormula, UTF8_BOM } from '../src/contacts/csv.js';
 import { identityHash } from '../src/contacts/identity-hash.js';
 import { consentFlag, inspectCsv, readHeader, readRow, splitTags, type ImportLayout } from '../src/contacts/import-row.js';
@@ -167,5 +168,53 @@ describe('inspectCsv', () => {
     expect(await inspectCsv('email\r\n')).toEqual({ ok: false, errors: [{ field: 'body', message: expect.stringContaining('no rows') }] });
     expect(await inspectCsv('name\nAda\n')).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'header' })] });
     expect(await inspectCsv('email\n"a@x.io\n')).toEqual({ ok: false, errors: [{ field: 'row 2', message: 'a quoted cell is never closed' }] });
+  });
+});
+
+describe('ContactsCsvTransform', () => {
+  const contact = (email: string, firstName: string) => ({
+    id: 'c1',
+    email,
+    phone: '+14155550100',
+    firstName,
+    lastName: null,
+    tags: ['a', 'b'],
+    attributes: { plan: 'gold' },
+    emailStatus: 'subscribed',
+    smsStatus: 'none',
+    consents: { email: { status: 'granted', source: 'import', at: '2024-01-01T00:00:00.000Z', wording: 'Basis' }, sms: null },
+    firstChannel: 'instagram',
+    lastChannel: null,
+    firstTouch: { channel: 'instagram', utm_source: 'ig', at: '2024-01-01T00:00:00.000Z' },
+    lastTouch: null,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-02T00:00:00.000Z',
+  });
+
+  it('turns NDJSON lines into CSV records, across chunk boundaries, header first', async () => {
+    const t = new ContactsCsvTransform();
+    const lines = `${JSON.stringify(contact('a@x.io', '=cmd|x'))}\n${JSON.stringify(contact('b@x.io', 'Zoë "Z"'))}\n`;
+    const out: string[] = [];
+    t.on('data', (d: string) => out.push(d));
+    const ended = new Promise((r) => t.on('end', r));
+    t.write(lines.slice(0, 37));
+    t.write(lines.slice(37));
+    t.end();
+    await ended;
+    const records = [...parseCsv(out.join(''))].map((r) => r.cells);
+    expect(out.join('').startsWith(UTF8_BOM)).toBe(true);
+    expect(records[0]).toEqual(CSV_HEADER);
+    const row = (k: number) => Object.fromEntries(CSV_HEADER.map((h, i) => [h, records[k][i]]));
+    expect(records).toHaveLength(3);
+    expect(row(1)).toMatchObject({ email: 'a@x.io', first_name: "'=cmd|x", phone: "'+14155550100", tags: 'a;b', attributes: '{"plan":"gold"}', email_consent_wording: 'Basis', sms_consent_status: '', first_touch_utm_source: 'ig', last_touch_at: '' });
+    expect(row(2)).toMatchObject({ email: 'b@x.io', first_name: 'Zoë "Z"' });
+  });
+
+  it('fails on a cut-off last line', async () => {
+    const t = new ContactsCsvTransform();
+    t.resume();
+    const failed = new Promise((resolve) => t.on('error', resolve));
+    t.end('{"id":');
+    expect(await failed).toBeInstanceOf(Error);
   });
 });
