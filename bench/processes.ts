@@ -45,8 +45,16 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-export function startServer(name: string, script: string, port: number, cwd: string, env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [script], {
+export function startServer(
+  name: string,
+  script: string,
+  port: number,
+  cwd: string,
+  env: Record<string, string>,
+  // node's own flags (--cpu-prof, …), before the script.
+  nodeArgs: string[] = [],
+): ServerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd,
     env: { ...baseEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
