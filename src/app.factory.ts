@@ -13,7 +13,7 @@ import { auditRoutes } from './common/route-audit.js';
 import { securityHeaders } from './common/security-headers.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
-import { FormsRepository } from './forms/forms.repository.js';
+import { ActiveFormsCache } from './forms/active-forms.cache.js';
 import { MetricsService } from './health/metrics.service.js';
 
 /** The HTTP application, configured the same way for `npm start`, tests and benchmarks. */
@@ -34,9 +34,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useGlobalPipes(createValidationPipe());
   failOnUndeclaredRoutes(app);
 
-  const forms = app.get(FormsRepository);
+  const forms = app.get(ActiveFormsCache);
   // A function returning the delegate: avvio would call a bare delegate as an options factory.
-  await app.register(cors, () => corsDelegate(config, async (form) => (await forms.findActive(form))?.definition.allowedOrigins ?? null));
+  await app.register(cors, () => corsDelegate(config, async (form) => (await forms.get(form))?.definition.allowedOrigins ?? null));
 
   const metrics = app.get(MetricsService);
   const fastify = app.getHttpAdapter().getInstance();

@@ -1,12 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CommonModule } from './common/common.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { ContactsModule } from './contacts/contacts.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DomainEventsModule } from './domain-events/domain-events.module.js';
 import { FormsModule } from './forms/forms.module.js';
+import { FunnelsModule } from './funnels/funnels.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { TrackingModule } from './tracking/tracking.module.js';
@@ -50,6 +53,9 @@ export class AppModule {
         ContactsModule,
         FormsModule,
         TrackingModule,
+        DomainEventsModule,
+        FunnelsModule,
+        AnalyticsModule,
       ],
     };
   }

@@ -3,7 +3,6 @@ import type { AppConfig } from '../config/app-config.js';
 
 const EXPOSED = ['x-request-id', 'retry-after'];
 const FORM_PATH = /^\/v1\/public\/forms\/([^/?]+)/;
-const CACHE_MS = 30_000;
 
 /**
  * CORS by route: a form's public endpoints answer the origins that form allows (any, when it lists
@@ -14,15 +13,6 @@ export function corsDelegate(
   config: AppConfig,
   allowedOrigins: (formIdOrSlug: string) => Promise<string[] | null>,
 ): FastifyCorsOptionsDelegateCallback {
-  const cache = new Map<string, { origins: string[] | null; at: number }>();
-  const lookup = async (form: string): Promise<string[] | null> => {
-    const hit = cache.get(form);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.origins;
-    const origins = await allowedOrigins(form);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(form, { origins, at: Date.now() });
-    return origins;
-  };
   const admin = config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS;
   const publicHeaders = ['content-type', 'idempotency-key', 'authorization'];
   return (request, callback) => {
@@ -31,7 +21,7 @@ export function corsDelegate(
     const base = { exposedHeaders: EXPOSED, maxAge: 600, credentials: false };
     const form = FORM_PATH.exec(path)?.[1];
     if (form && origin) {
-      lookup(decodeURIComponent(form)).then(
+      allowedOrigins(decodeURIComponent(form)).then(
         (origins) => callback(null, { ...base, allowedHeaders: publicHeaders, origin: origins !== null && (origins.length === 0 || origins.includes(origin)) ? origin : false }),
         () => callback(null, { ...base, origin: false }),
       );

@@ -29,3 +29,15 @@ export const KeyWorkspace = createParamDecorator((_: unknown, ctx: ExecutionCont
   if (principal?.kind !== 'key') throw new Error('@KeyWorkspace() used on a route without an API key (@KeyAuthenticated missing?)');
   return { workspaceId: principal.workspaceId, secret: principal.keyKind === 'secret' };
 });
+
+/** Who is behind the call, for audit trails: a user, or a secret key. */
+export interface Actor {
+  userId: string | null;
+  apiKeyId: string | null;
+}
+
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => {
+  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().auth?.principal;
+  if (!principal) throw new Error('@CurrentActor() used on a route without a resolved caller');
+  return principal.kind === 'user' ? { userId: principal.userId, apiKeyId: null } : { userId: null, apiKeyId: principal.keyId };
+});

@@ -6,17 +6,20 @@ import type { DataSource } from 'typeorm';
 export class RateLimitRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Counts one hit in a fixed window, starting a new window when the old one ended. One round-trip. */
-  async hit(key: string, windowSeconds: number): Promise<{ hits: number; resetInSeconds: number }> {
-    const [row] = await this.ds.query<{ hits: number; reset_in: number }[]>(
-      `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, now(), 1)
+  /**
+   * Counts one hit on each key in a fixed window (starting a new window when the old one ended), all
+   * keys in one statement. Keys are locked in sorted order, so concurrent calls cannot deadlock.
+   */
+  async hit(keys: string[], windowSeconds: number): Promise<{ key: string; hits: number; resetInSeconds: number }[]> {
+    return this.ds.query<{ key: string; hits: number; resetInSeconds: number }[]>(
+      `INSERT INTO rate_limits AS r (key, window_start, hits)
+       SELECT k, now(), 1 FROM unnest($1::text[]) AS k ORDER BY k
        ON CONFLICT (key) DO UPDATE SET
          window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN now() ELSE r.window_start END,
          hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END
-       RETURNING hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS reset_in`,
-      [key, windowSeconds],
+       RETURNING r.key, r.hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS "resetInSeconds"`,
+      [[...new Set(keys)].sort(), windowSeconds],
     );
-    return { hits: row.hits, resetInSeconds: row.reset_in };
   }
 
   async purgeExpired(olderThanSeconds: number): Promise<number> {

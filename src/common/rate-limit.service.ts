@@ -13,10 +13,17 @@ export interface Limit {
 export class RateLimitService {
   constructor(private readonly repo: RateLimitRepository) {}
 
-  /** Counts a hit against each limit; throws 429 with Retry-After when any is exceeded. */
+  /**
+   * Counts a hit against each limit; throws 429 with Retry-After when any is exceeded. Limits sharing
+   * a window (the usual case) cost one statement together.
+   */
   async consume(...limits: Limit[]): Promise<void> {
-    const results = await Promise.all(limits.map((l) => this.repo.hit(l.key, l.windowSeconds)));
-    const exceeded = results.map((r, i) => ({ ...r, max: limits[i].max })).filter((r) => r.hits > r.max);
-    if (exceeded.length > 0) throw new RateLimitedException(Math.max(...exceeded.map((r) => r.resetInSeconds)));
+    const windows = [...new Set(limits.map((l) => l.windowSeconds))];
+    const counted = (
+      await Promise.all(windows.map((w) => this.repo.hit(limits.filter((l) => l.windowSeconds === w).map((l) => l.key), w)))
+    ).flat();
+    const max = new Map(limits.map((l) => [l.key, l.max]));
+    const exceeded = counted.filter((c) => c.hits > (max.get(c.key) ?? Infinity));
+    if (exceeded.length > 0) throw new RateLimitedException(Math.max(...exceeded.map((c) => c.resetInSeconds)));
   }
 }

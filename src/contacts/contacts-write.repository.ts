@@ -17,14 +17,23 @@ export interface ConsentRecord {
 
 const UNIQUE_VIOLATION = '23505';
 
+export interface UpsertedContact {
+  id: string;
+  created: boolean;
+  addedTags: string[];
+}
+
 /**
  * The writes shared by submissions and imports, always inside the caller's transaction. The upsert
  * dedupes by email, then phone, within the workspace, and never replaces a known value with an empty one.
  */
 @Injectable()
 export class ContactsWriteRepository {
-  /** Returns the contact id and whether it was created. Retries once when a concurrent insert won. */
-  async upsert(em: EntityManager, workspaceId: string, c: ContactInput): Promise<{ id: string; created: boolean }> {
+  /**
+   * Returns the contact id, whether it was created, and which of the given tags it did not have before
+   * (for tag.added events). Retries once when a concurrent insert won.
+   */
+  async upsert(em: EntityManager, workspaceId: string, c: ContactInput): Promise<UpsertedContact> {
     for (let attempt = 0; ; attempt++) {
       try {
         await em.query('SAVEPOINT contact_upsert');
@@ -38,10 +47,10 @@ export class ContactsWriteRepository {
     }
   }
 
-  private async upsertOnce(em: EntityManager, workspaceId: string, c: ContactInput): Promise<{ id: string; created: boolean }> {
-    const rows = await em.query<{ id: string; created: boolean }[]>(
+  private async upsertOnce(em: EntityManager, workspaceId: string, c: ContactInput): Promise<UpsertedContact> {
+    const rows = await em.query<UpsertedContact[]>(
       `WITH found AS (
-         SELECT id FROM contacts
+         SELECT id, tags AS previous_tags FROM contacts
           WHERE workspace_id = $1 AND (($2::text IS NOT NULL AND email = $2) OR ($3::text IS NOT NULL AND phone = $3))
           ORDER BY (email IS NOT DISTINCT FROM $2) DESC
           LIMIT 1
@@ -66,16 +75,16 @@ export class ContactsWriteRepository {
            last_channel = COALESCE($8::jsonb->>'channel', c.last_channel),
            updated_at = now()
           FROM found WHERE c.id = found.id
-          RETURNING c.id, false AS created
+          RETURNING c.id, false AS created, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t WHERE t <> ALL(found.previous_tags) ORDER BY t) AS added_tags
        ), inserted AS (
          INSERT INTO contacts (workspace_id, email, phone, first_name, last_name, attributes, tags,
                                email_status, sms_status, first_touch, last_touch, first_channel, last_channel)
          SELECT $1, $2, $3, $4, $5, $6::jsonb, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t ORDER BY t),
                 COALESCE($9, 'none'), COALESCE($10, 'none'), $8::jsonb, $8::jsonb, $8::jsonb->>'channel', $8::jsonb->>'channel'
           WHERE NOT EXISTS (SELECT 1 FROM found)
-         RETURNING id, true AS created
+         RETURNING id, true AS created, tags AS added_tags
        )
-       SELECT id, created FROM updated UNION ALL SELECT id, created FROM inserted`,
+       SELECT id, created, added_tags AS "addedTags" FROM updated UNION ALL SELECT id, created, added_tags FROM inserted`,
       [
         workspaceId,
         c.email,

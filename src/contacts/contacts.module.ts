@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DomainEventsModule } from '../domain-events/domain-events.module.js';
 import { ContactsExportController } from './contacts-export.controller.js';
 import { ContactsExportRepository } from './contacts-export.repository.js';
 import { ContactsExportService } from './contacts-export.service.js';
@@ -11,6 +12,7 @@ import { ContactsRepository } from './contacts.repository.js';
 import { ContactsService } from './contacts.service.js';
 
 @Module({
+  imports: [DomainEventsModule],
   controllers: [ContactsController, ContactsImportController, ContactsExportController],
   providers: [
     ContactsWriteRepository,

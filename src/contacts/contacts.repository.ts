@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Keyset } from '../common/pagination.js';
 import { CONTACT_COLUMNS, type ContactRow } from './contact.types.js';
 import type { ContactListQuery } from './contacts.dto.js';
@@ -76,19 +76,22 @@ export class ContactsRepository {
     return rows[0] ?? null;
   }
 
-  async update(workspaceId: string, id: string, p: ContactPatch): Promise<ContactRow | null> {
+  /** In the caller's transaction; also returns the tags the contact did not have before (for tag.added). */
+  async update(em: EntityManager, workspaceId: string, id: string, p: ContactPatch): Promise<(ContactRow & { addedTags: string[] }) | null> {
     const attributes = p.attributes ?? {};
     const removeKeys = Object.keys(attributes).filter((k) => attributes[k] === null);
     const set = Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null));
-    const [rows] = await this.ds.query<[ContactRow[], number]>(
-      `UPDATE contacts SET
+    const [rows] = await em.query<[(ContactRow & { addedTags: string[] })[], number]>(
+      `WITH before AS (SELECT id AS before_id, tags AS before_tags FROM contacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE)
+       UPDATE contacts SET
          first_name = COALESCE($3, first_name),
          last_name = COALESCE($4, last_name),
          attributes = (attributes - $5::text[]) || $6::jsonb,
          tags = ARRAY(SELECT DISTINCT t FROM unnest(tags || $7::text[]) AS t WHERE t <> ALL($8::text[]) ORDER BY t),
          updated_at = now()
-       WHERE workspace_id = $1 AND id = $2
-       RETURNING ${CONTACT_COLUMNS}`,
+        FROM before
+       WHERE workspace_id = $1 AND id = before.before_id
+       RETURNING ${CONTACT_COLUMNS}, ARRAY(SELECT t FROM unnest(tags) AS t WHERE t <> ALL(before_tags) ORDER BY t) AS "addedTags"`,
       [workspaceId, id, p.firstName ?? null, p.lastName ?? null, removeKeys, JSON.stringify(set), p.addTags ?? [], p.removeTags ?? []],
     );
     return rows[0] ?? null;

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { decodeCursor, toPage, type Page } from '../common/pagination.js';
+import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { WorkspaceException } from '../workspaces/workspace.exception.js';
 import type { ContactRow } from './contact.types.js';
 import { ContactsRepository } from './contacts.repository.js';
@@ -16,7 +20,11 @@ import { identityHash } from './identity-hash.js';
 
 @Injectable()
 export class ContactsService {
-  constructor(private readonly contacts: ContactsRepository) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly contacts: ContactsRepository,
+    private readonly domainEvents: DomainEventsService,
+  ) {}
 
   async list(ws: WorkspaceContext, q: ContactListQuery): Promise<Page<ContactResponse>> {
     const rows = await this.contacts.list(ws.id, q, q.limit + 1, decodeCursor(q.cursor));
@@ -28,7 +36,18 @@ export class ContactsService {
   }
 
   async update(ws: WorkspaceContext, id: string, dto: UpdateContactDto): Promise<ContactResponse> {
-    const updated = await this.contacts.update(ws.id, id, dto);
+    // A PATCH has no id of its own to dedupe on: each one is its own source.
+    const source = randomUUID();
+    const updated = await this.ds.transaction(async (em) => {
+      const row = await this.contacts.update(em, ws.id, id, dto);
+      if (!row) return null;
+      await this.domainEvents.record(
+        em,
+        ws.id,
+        row.addedTags.map((tag) => ({ type: 'tag.added', contactId: id, properties: { tag, source: 'api' }, dedupeKey: `contact-patch:${source}:tag:${tag}` })),
+      );
+      return row;
+    });
     if (!updated) throw notFound();
     return toContactResponse(updated);
   }

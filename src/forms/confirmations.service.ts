@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { generateToken, hashToken } from '../common/secret-token.js';
 import { AppConfig } from '../config/app-config.js';
 import { ContactsWriteRepository } from '../contacts/contacts-write.repository.js';
+import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { OnJob } from '../jobs/on-job.decorator.js';
 import { EmailService } from '../messaging/email.service.js';
 import { ConfirmationsRepository } from './confirmations.repository.js';
@@ -21,6 +22,7 @@ export class ConfirmationsService {
     private readonly confirmations: ConfirmationsRepository,
     private readonly contacts: ContactsWriteRepository,
     private readonly email: EmailService,
+    private readonly domainEvents: DomainEventsService,
   ) {}
 
   /** Re-reads everything: a retry after a provider outage, or a confirmation in between, is harmless. */
@@ -73,6 +75,15 @@ export class ConfirmationsService {
           submissionId: row.submissionId,
           ip: meta.ip,
           userAgent: meta.userAgent,
+        },
+      ]);
+      // Keyed by submission: a second token of the same signup confirms nothing new.
+      await this.domainEvents.record(em, row.workspaceId, [
+        {
+          type: 'contact.confirmed',
+          contactId: row.contactId,
+          properties: { formId: row.formId, submissionId: row.submissionId },
+          dedupeKey: `confirmation:${row.submissionId ?? tokenHash}`,
         },
       ]);
     });

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ContactsModule } from '../contacts/contacts.module.js';
+import { DomainEventsModule } from '../domain-events/domain-events.module.js';
 import { MessagingModule } from '../messaging/messaging.module.js';
+import { ActiveFormsCache } from './active-forms.cache.js';
 import { ConfirmationsRepository } from './confirmations.repository.js';
 import { ConfirmationsService } from './confirmations.service.js';
 import { EmbedController } from './embed.controller.js';
@@ -15,9 +17,9 @@ import { SubmissionsRepository } from './submissions.repository.js';
 import { SubmissionsService } from './submissions.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([FormEntity]), ContactsModule, MessagingModule],
+  imports: [TypeOrmModule.forFeature([FormEntity]), ContactsModule, MessagingModule, DomainEventsModule],
   controllers: [FormsController, PublicFormsController, EmbedController, HostedPageController],
-  providers: [FormsRepository, FormsService, SubmissionsRepository, SubmissionsService, ConfirmationsRepository, ConfirmationsService],
-  exports: [FormsRepository],
+  providers: [FormsRepository, ActiveFormsCache, FormsService, SubmissionsRepository, SubmissionsService, ConfirmationsRepository, ConfirmationsService],
+  exports: [FormsRepository, ActiveFormsCache],
 })
 export class FormsModule {}

@@ -7,6 +7,7 @@ import { BUILT_IN_TYPES, type FormDefinition } from './form-definition.js';
 import type { FormEntity } from './form.entity.js';
 import { FormErrorCode, FormException } from './forms.exception.js';
 import { toFormResponse, type CreateFormDto, type FormResponse, type FormSettingsDto, type UpdateFormDto } from './forms.dto.js';
+import { ActiveFormsCache } from './active-forms.cache.js';
 import { FormsRepository } from './forms.repository.js';
 
 const DEFAULTS = { successMessage: 'Thanks! You are on the list.', submitLabel: 'Sign up', minFillSeconds: 2 };
@@ -53,6 +54,7 @@ export class FormsService {
   constructor(
     private readonly config: AppConfig,
     private readonly forms: FormsRepository,
+    private readonly activeForms: ActiveFormsCache,
   ) {}
 
   async create(ws: WorkspaceContext, dto: CreateFormDto): Promise<FormResponse> {
@@ -60,6 +62,7 @@ export class FormsService {
     const slug = dto.slug ?? `${slugify(dto.name)}-${Math.random().toString(36).slice(2, 8)}`;
     const form = await this.forms.insert(ws.id, { name: dto.name, slug, definition });
     if (!form) throw slugTaken(slug);
+    this.activeForms.invalidate(form.id);
     return toFormResponse(form, this.config.PUBLIC_URL);
   }
 
@@ -83,6 +86,7 @@ export class FormsService {
     });
     if (updated === 'slug_taken') throw slugTaken(dto.slug ?? current.slug);
     if (!updated) throw FormException.notFound();
+    this.activeForms.invalidate(id);
     return toFormResponse(updated, this.config.PUBLIC_URL);
   }
 
@@ -97,6 +101,7 @@ export class FormsService {
       );
     }
     await this.forms.delete(ws.id, id);
+    this.activeForms.invalidate(id);
   }
 
   private async require(ws: WorkspaceContext, id: string): Promise<FormEntity> {

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { Public } from '../common/access.decorators.js';
 import { AppConfig } from '../config/app-config.js';
 import { toPublicFormResponse } from './forms.dto.js';
-import { FormsRepository } from './forms.repository.js';
+import { ActiveFormsCache } from './active-forms.cache.js';
 import { renderHostedPage, renderNotFoundPage } from './hosted-page.js';
 
 // A form id (uuid) or a slug; anything else is not worth a query.
@@ -15,7 +15,7 @@ const ID_OR_SLUG = /^[a-z0-9-]{1,64}$/i;
 export class HostedPageController {
   constructor(
     private readonly config: AppConfig,
-    private readonly forms: FormsRepository,
+    private readonly forms: ActiveFormsCache,
   ) {}
 
   @Get(':formIdOrSlug')
@@ -25,7 +25,7 @@ export class HostedPageController {
   @ApiOkResponse({ description: 'HTML page with the form' })
   @ApiNotFoundResponse({ description: 'Unknown or archived form: a small HTML page' })
   async page(@Param('formIdOrSlug') idOrSlug: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const form = ID_OR_SLUG.test(idOrSlug) ? await this.forms.findActive(idOrSlug) : null;
+    const form = ID_OR_SLUG.test(idOrSlug) ? await this.forms.get(idOrSlug) : null;
     void reply.header('content-type', 'text/html; charset=utf-8');
     if (!form) {
       void reply.status(404).header('cache-control', 'no-store');

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import { ConfirmationsService } from './confirmations.service.js';
 import { PublicFormResponse, SubmissionDto, SubmissionResponse, toPublicFormResponse } from './forms.dto.js';
 import { FormException } from './forms.exception.js';
-import { FormsRepository } from './forms.repository.js';
+import { ActiveFormsCache } from './active-forms.cache.js';
 import { escapeText } from './html.js';
 import { SubmissionsService } from './submissions.service.js';
 
@@ -15,7 +15,7 @@ import { SubmissionsService } from './submissions.service.js';
 export class PublicFormsController {
   constructor(
     private readonly config: AppConfig,
-    private readonly forms: FormsRepository,
+    private readonly forms: ActiveFormsCache,
     private readonly submissions: SubmissionsService,
     private readonly confirmations: ConfirmationsService,
   ) {}
@@ -25,7 +25,7 @@ export class PublicFormsController {
   @ApiOperation({ summary: 'What a page needs to render the form (active forms only; by id or slug)' })
   @ApiOkResponse({ type: PublicFormResponse })
   async get(@Param('formId') formId: string): Promise<PublicFormResponse> {
-    const form = await this.forms.findActive(formId);
+    const form = await this.forms.get(formId);
     if (!form) throw FormException.notFound();
     return toPublicFormResponse(form, this.config.PUBLIC_URL);
   }

@@ -6,12 +6,15 @@ import { ValidationException } from '../common/problem.js';
 import { RateLimitService } from '../common/rate-limit.service.js';
 import { AppConfig } from '../config/app-config.js';
 import { ContactsWriteRepository, type ConsentRecord } from '../contacts/contacts-write.repository.js';
+import type { NewDomainEvent } from '../domain-events/domain-event.types.js';
+import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { classifyChannel, type Touch } from '../tracking/attribution.js';
+import { classifyChannel, type Touch, type TouchContext } from '../tracking/attribution.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from './form-definition.js';
 import { FormErrorCode, FormException } from './forms.exception.js';
 import type { SubmissionDto, SubmissionResponse } from './forms.dto.js';
-import { FormsRepository, type PublicFormRow } from './forms.repository.js';
+import { ActiveFormsCache } from './active-forms.cache.js';
+import type { PublicFormRow } from './forms.repository.js';
 import { SubmissionsRepository } from './submissions.repository.js';
 
 export interface RequestMeta {
@@ -40,17 +43,18 @@ export class SubmissionsService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly config: AppConfig,
-    private readonly forms: FormsRepository,
+    private readonly forms: ActiveFormsCache,
     private readonly submissions: SubmissionsRepository,
     private readonly contacts: ContactsWriteRepository,
     private readonly jobs: JobsService,
     private readonly rateLimits: RateLimitService,
+    private readonly domainEvents: DomainEventsService,
   ) {
     this.ownOrigin = new URL(config.PUBLIC_URL).origin;
   }
 
   async submit(formIdOrSlug: string, dto: SubmissionDto, meta: RequestMeta): Promise<SubmissionOutcome> {
-    const form = await this.forms.findActive(formIdOrSlug);
+    const form = await this.forms.get(formIdOrSlug);
     if (!form) throw FormException.notFound();
     const def = form.definition;
     // The hosted page (/f/…) is served from this API's own origin: always allowed.
@@ -125,6 +129,8 @@ export class SubmissionsService {
       }));
       await this.contacts.insertConsents(em, form.workspaceId, consents);
       if (anonymousId) await this.contacts.linkAnonymous(em, form.workspaceId, anonymousId, contact.id);
+      // One INSERT for all of them, and the funnel engine's wake-up, in this transaction.
+      await this.domainEvents.record(em, form.workspaceId, submissionEvents(form, id, contact.id, channel, touchContext, contact.addedTags));
       if (pending) await this.jobs.send('forms-send-confirmation', { submissionId: id }, { manager: em });
       return id;
     }).catch(async (err: unknown) => {
@@ -174,6 +180,42 @@ export class SubmissionsService {
 }
 
 class IdempotentRace extends Error {}
+
+/** form.submitted, and tag.added for each form tag the contact did not have yet. */
+function submissionEvents(
+  form: PublicFormRow,
+  submissionId: string,
+  contactId: string,
+  channel: Touch['channel'],
+  context: TouchContext,
+  addedTags: string[],
+): NewDomainEvent[] {
+  return [
+    {
+      type: 'form.submitted',
+      contactId,
+      properties: {
+        formId: form.id,
+        formVersion: form.version,
+        submissionId,
+        channel,
+        url: context.url,
+        utm_source: context.utm_source,
+        utm_medium: context.utm_medium,
+        utm_campaign: context.utm_campaign,
+      },
+      dedupeKey: `submission:${submissionId}`,
+    },
+    ...addedTags.map(
+      (tag): NewDomainEvent => ({
+        type: 'tag.added',
+        contactId,
+        properties: { tag, source: 'form', formId: form.id },
+        dedupeKey: `submission:${submissionId}:tag:${tag}`,
+      }),
+    ),
+  ];
+}
 
 function hashRequest(dto: SubmissionDto): string {
   return createHash('sha256').update(JSON.stringify({ f: dto.fields, c: dto.consent ?? {} })).digest('base64url');

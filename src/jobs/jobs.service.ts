@@ -70,12 +70,14 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         retryDelay: s.retryDelaySeconds,
         retryBackoff: true,
         expireInSeconds: s.expireInSeconds,
+        policy: s.policy,
       });
     }
     if (!this.config.runsWorker) return;
     for (const [name, handler] of this.handlers) {
-      await this.boss.work<JobPayloads[typeof name]>(name, { batchSize: 1 }, async ([job]) => {
-        await handler(job.data);
+      // A failure fails the whole batch; handlers re-read state, so the retried siblings are harmless.
+      await this.boss.work<JobPayloads[typeof name]>(name, { batchSize: QUEUES[name].batchSize ?? 1 }, async (jobs) => {
+        await Promise.all(jobs.map((job) => handler(job.data)));
       });
       const cron = QUEUES[name].cron;
       if (cron) await this.boss.schedule(name, cron, {}, { tz: 'UTC' });

@@ -13,7 +13,13 @@ export class EventsController {
   @Post()
   @HttpCode(202)
   @KeyAuthenticated()
-  @ApiOperation({ summary: 'Record a batch of up to 100 events (page_view, form_view, custom) with a publishable key' })
+  @ApiOperation({
+    summary: 'Record a batch of up to 100 events (page_view, form_view, custom) with a publishable key',
+    description:
+      'Events of a known contact (named with a secret key, or an anonymous id linked by a signup) also drive funnel stages. ' +
+      'Server-side names (form.submitted, contact.confirmed, tag.added, email.opened, email.clicked, sms.replied, payment.succeeded, ' +
+      'contact.stage_changed) do so only when a secret key sent them: a publishable key is public.',
+  })
   @ApiAcceptedResponse({ type: EventBatchResponse })
   ingest(@KeyWorkspace() key: { workspaceId: string; secret: boolean }, @Body() batch: EventBatchDto): Promise<EventBatchResponse> {
     return this.events.ingest(key, batch);

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ValidationException, type FieldError } from '../common/problem.js';
+import { SERVER_EVENT_TYPES } from '../domain-events/domain-event.types.js';
+import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { classifyChannel } from './attribution.js';
 import type { EventBatchDto, EventBatchResponse } from './events.dto.js';
 import { EventsRepository } from './events.repository.js';
@@ -11,7 +13,10 @@ const MAX_JSON = 8_192;
 
 @Injectable()
 export class EventsService {
-  constructor(private readonly events: EventsRepository) {}
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly domainEvents: DomainEventsService,
+  ) {}
 
   async ingest(key: { workspaceId: string; secret: boolean }, batch: EventBatchDto): Promise<EventBatchResponse> {
     const now = Date.now();
@@ -36,6 +41,10 @@ export class EventsService {
       };
     });
     if (errors.length > 0) throw new ValidationException(errors, 'Some events are invalid; none were stored.');
-    return { accepted: await this.events.insertBatch(key.workspaceId, rows) };
+    const { accepted, recorded } = await this.events.insertBatch(key.workspaceId, rows, key.secret, SERVER_EVENT_TYPES);
+    // After the commit, not inside a transaction: the batch stays one round-trip. Should this process
+    // die in between, the funnels-sweep job wakes the workspace within a minute.
+    if (recorded > 0) await this.domainEvents.wake(key.workspaceId);
+    return { accepted };
   }
 }

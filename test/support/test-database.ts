@@ -69,6 +69,13 @@ export async function cloneTemplate(name: string): Promise<string> {
   return withDatabase(adminUrl, name);
 }
 
+/** An empty database, no migrations run: for tests of the migrations themselves. */
+export async function createEmptyDatabase(name: string): Promise<string> {
+  const { adminUrl } = settings();
+  await withAdmin((client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+  return withDatabase(adminUrl, name);
+}
+
 export async function dropDatabase(name: string): Promise<void> {
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
 }

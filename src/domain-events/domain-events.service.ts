@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { JobsService } from '../jobs/jobs.service.js';
+import type { NewDomainEvent } from './domain-event.types.js';
+import { DomainEventsRepository } from './domain-events.repository.js';
+
+/**
+ * The hook every module records what happened to a contact through, inside its own business
+ * transaction. Recording wakes the funnel rule engine (its only consumer today) in the same transaction.
+ */
+@Injectable()
+export class DomainEventsService {
+  constructor(
+    private readonly events: DomainEventsRepository,
+    private readonly jobs: JobsService,
+  ) {}
+
+  /** Returns how many events were new (a replayed dedupe key is not recorded again). */
+  async record(em: EntityManager, workspaceId: string, events: readonly NewDomainEvent[], options: { evaluate?: boolean } = {}): Promise<number> {
+    if (events.length === 0) return 0;
+    const evaluate = options.evaluate ?? true;
+    const recorded = await this.events.insert(em, workspaceId, events, evaluate);
+    if (recorded > 0 && evaluate) await this.wake(workspaceId, em);
+    return recorded;
+  }
+
+  /**
+   * Enqueues the workspace's rule evaluation. The queue is 'stately' with the workspace as singleton
+   * key: a burst of events makes one waiting job, while one may still run.
+   */
+  async wake(workspaceId: string, manager?: EntityManager): Promise<void> {
+    await this.jobs.send('funnels-evaluate', { workspaceId }, { manager, singletonKey: workspaceId });
+  }
+}

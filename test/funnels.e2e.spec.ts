@@ -1,0 +1,537 @@
+import { randomUUID } from 'node:crypto';
+import { DomainEventsService } from '../src/domain-events/domain-events.service.js';
+import { FunnelEngineService } from '../src/funnels/funnel-engine.service.js';
+import { addMember, bearer, createKey, expectProblem, newWorkspace, type Session } from './support/factories.js';
+import { newForm, submit } from './support/forms.js';
+import {
+  emailOpened,
+  funnelPath,
+  historyOf,
+  newFunnel,
+  newLead,
+  recordEvents,
+  requeue,
+  settle,
+  stageOf,
+  THREE_STAGES,
+} from './support/funnels.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ SUBMISSION_LIMIT_PER_IP: 10_000 });
+});
+afterAll(() => t.close());
+
+const track = (key: string, events: unknown[]) => t.http().post('/v1/public/events').set(...bearer(key)).send({ events }).expect(202);
+
+describe('funnels admin', () => {
+  it('creates, reads, lists; an edit archives removed stages, keeps history, and a returning key revives its stage', async () => {
+    const ws = await newWorkspace(t);
+    const form = await newForm(t, ws);
+    const funnel = await newFunnel(t, ws, { description: 'From the bio link' });
+    expect(funnel).toMatchObject({ version: 1, status: 'active', skippedStagesCount: true, description: 'From the bio link' });
+    expect(funnel.stages.map((s) => s.key)).toEqual(['lead', 'confirmed', 'customer']);
+    const lead = await newLead(t, form.id);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
+
+    const leadStage = funnel.stages[0];
+    const edited = await t
+      .http()
+      .patch(funnelPath(ws, `/${funnel.id}`))
+      .set(...bearer(ws.accessToken))
+      .send({ stages: [{ key: 'customer', name: 'Paying customer', position: 30, rules: [{ event: 'payment.succeeded' }] }] })
+      .expect(200);
+    expect(edited.body).toMatchObject({ version: 2, stages: [{ key: 'customer', name: 'Paying customer', id: funnel.stages[2].id }] });
+    expect(edited.body.archivedStages.map((s: { key: string }) => s.key).sort()).toEqual(['confirmed', 'lead']);
+    // History and the current stage still point at the archived stage.
+    expect(await historyOf(t, funnel.id, lead.id)).toEqual([{ key: 'lead', source: 'rule', event_type: 'form.submitted' }]);
+    const list = await t.http().get(funnelPath(ws, `/${funnel.id}/contacts?stage=lead`)).set(...bearer(ws.accessToken)).expect(200);
+    expect(list.body.data).toEqual([expect.objectContaining({ contactId: lead.id, stage: expect.objectContaining({ key: 'lead', archived: true }) })]);
+
+    const revived = await t.http().patch(funnelPath(ws, `/${funnel.id}`)).set(...bearer(ws.accessToken)).send({ stages: THREE_STAGES, name: 'Renamed' }).expect(200);
+    expect(revived.body).toMatchObject({ version: 3, name: 'Renamed', archivedStages: [] });
+    expect(revived.body.stages[0].id).toBe(leadStage.id);
+
+    const page = await t.http().get(funnelPath(ws)).set(...bearer(ws.accessToken)).expect(200);
+    expect(page.body.data.map((f: { id: string }) => f.id)).toEqual([funnel.id]);
+    expect((await t.http().get(funnelPath(ws, '?status=paused')).set(...bearer(ws.accessToken)).expect(200)).body.data).toEqual([]);
+    await t.http().get(funnelPath(ws, `/${funnel.id}`)).set(...bearer(ws.accessToken)).expect(200);
+  });
+
+  it('refuses unusable definitions, naming each problem', async () => {
+    const ws = await newWorkspace(t);
+    const other = await newWorkspace(t, 'other');
+    const theirForm = await newForm(t, other);
+    const post = (body: Record<string, unknown>) => t.http().post(funnelPath(ws)).set(...bearer(ws.accessToken)).send({ name: 'F', stages: THREE_STAGES, ...body });
+    expect((await post({ colour: 'red' }).expect(400)).body.errors).toEqual([{ field: 'colour', message: 'unknown field' }]);
+    await post({ stages: [] }).expect(400);
+    await post({ stages: [{ key: 'Lead!', name: 'x', position: 1 }] }).expect(400);
+    await post({ stages: [{ key: 'lead', name: 'x', position: 1, rules: [{ event: 'page_view', filter: { colour: 'red' } }] }] }).expect(400);
+    await post({ stages: [{ key: 'lead', name: 'x', position: 1, rules: [{ event: 'page_view', filter: { property: { name: 'a', equals: { nested: 1 } } } }] }] }).expect(400);
+    const dup = await post({ stages: [THREE_STAGES[0], { ...THREE_STAGES[1], key: 'lead' }] }).expect(400);
+    expect(dup.body.errors).toEqual([{ field: 'stages.1.key', message: 'duplicate stage key "lead"' }]);
+    const never = await post({ stages: [{ key: 'lead', name: 'x', position: 1, rules: [{ event: 'page_view', filter: { tag: 'vip' } }] }] }).expect(400);
+    expect(never.body.errors).toEqual([expect.objectContaining({ field: 'stages.0.rules.0.filter.tag' })]);
+    // Another workspace's form id is not a form here.
+    const foreign = await post({ stages: [{ key: 'lead', name: 'x', position: 1, rules: [{ event: 'form.submitted', filter: { formId: theirForm.id } }] }] }).expect(400);
+    expect(foreign.body.errors).toEqual([{ field: 'stages.0.rules.0.filter.formId', message: 'no form with this id in this workspace' }]);
+    expect((await t.sql(`SELECT 1 FROM funnels WHERE workspace_id = $1`, [ws.workspaceId])).length).toBe(0);
+  });
+
+  it('deletes a funnel nobody entered; one with history must be archived instead', async () => {
+    const ws = await newWorkspace(t);
+    const empty = await newFunnel(t, ws);
+    await t.http().delete(funnelPath(ws, `/${empty.id}`)).set(...bearer(ws.accessToken)).expect(204);
+    await t.http().get(funnelPath(ws, `/${empty.id}`)).set(...bearer(ws.accessToken)).expect(404);
+    const used = await newFunnel(t, ws);
+    await newLead(t, (await newForm(t, ws)).id);
+    await settle(t, ws.workspaceId);
+    expectProblem((await t.http().delete(funnelPath(ws, `/${used.id}`)).set(...bearer(ws.accessToken)).expect(409)).body, 409, 'funnel_has_history');
+    await t.http().patch(funnelPath(ws, `/${used.id}`)).set(...bearer(ws.accessToken)).send({ status: 'archived' }).expect(200);
+  });
+});
+
+interface Ctx {
+  ws: Session;
+  formF: string;
+  formG: string;
+  pk: string;
+  sk: string;
+  anonymousId: string;
+  contactId: string;
+  email: string;
+}
+
+interface EntryCase {
+  name: string;
+  rule: (ctx: Ctx) => Record<string, unknown>;
+  miss: (ctx: Ctx) => Promise<void>;
+  hit: (ctx: Ctx) => Promise<void>;
+}
+
+const patchTags = (ctx: Ctx, addTags: string[]) =>
+  t.http().patch(`/v1/workspaces/${ctx.ws.workspaceId}/contacts/${ctx.contactId}`).set(...bearer(ctx.ws.accessToken)).send({ addTags }).expect(200);
+
+async function confirmationLink(submissionId: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const [message] = await t.sql<{ body: string; status: string }>(`SELECT body, status FROM messages WHERE dedupe_key = $1`, [`double_opt_in:${submissionId}`]);
+    const token = /\/v1\/public\/confirm\/(cf_[\w-]+)/.exec(message?.body ?? '')?.[1];
+    if (message?.status === 'sent' && token) return token;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no confirmation email');
+}
+
+const ENTRY_CASES: EntryCase[] = [
+  {
+    name: 'page_view with a URL filter (an anonymous visitor stitched to the contact)',
+    rule: () => ({ event: 'page_view', filter: { urlContains: '/pricing' } }),
+    miss: (c) => track(c.pk, [{ type: 'page_view', anonymousId: c.anonymousId, context: { url: 'https://shop.example/about' } }]).then(() => undefined),
+    hit: (c) => track(c.pk, [{ type: 'page_view', anonymousId: c.anonymousId, context: { url: 'https://shop.example/Pricing?plan=pro' } }]).then(() => undefined),
+  },
+  {
+    name: 'form.submitted with a form filter',
+    rule: (c) => ({ event: 'form.submitted', filter: { formId: c.formF } }),
+    miss: (c) => submit(t, c.formG, { fields: { email: c.email }, consent: { newsletter: true } }).expect(201).then(() => undefined),
+    hit: (c) => submit(t, c.formF, { fields: { email: c.email }, consent: { newsletter: true } }).expect(201).then(() => undefined),
+  },
+  {
+    name: 'tag.added by the API with a tag filter',
+    rule: () => ({ event: 'tag.added', filter: { tag: 'vip' } }),
+    miss: (c) => patchTags(c, ['other']).then(() => undefined),
+    hit: (c) => patchTags(c, ['vip']).then(() => undefined),
+  },
+  {
+    name: 'tag.added by a form (its tags) with tag and form filters',
+    rule: (c) => ({ event: 'tag.added', filter: { tag: 'giveaway', formId: c.formF } }),
+    miss: (c) => patchTags(c, ['giveaway-2']).then(() => undefined),
+    hit: (c) => submit(t, c.formF, { fields: { email: c.email }, consent: { newsletter: true } }).expect(201).then(() => undefined),
+  },
+  {
+    name: 'contact.confirmed (double opt-in) with a form filter',
+    rule: (c) => ({ event: 'contact.confirmed', filter: { formId: c.formF } }),
+    miss: async (c) => {
+      await t.http().patch(`/v1/workspaces/${c.ws.workspaceId}/forms/${c.formF}`).set(...bearer(c.ws.accessToken)).send({ doubleOptIn: true }).expect(200);
+      const res = await submit(t, c.formF, { fields: { email: c.email }, consent: { newsletter: true } }).expect(202);
+      (c as Ctx & { submissionId?: string }).submissionId = res.body.submissionId;
+    },
+    hit: async (c) => {
+      const token = await confirmationLink((c as Ctx & { submissionId: string }).submissionId);
+      await t.http().get(`/v1/public/confirm/${token}`).expect(200);
+    },
+  },
+  {
+    name: 'email.opened (the messaging hook)',
+    rule: () => ({ event: 'email.opened' }),
+    miss: (c) => recordEvents(t, c.ws.workspaceId, [{ type: 'email.clicked', contactId: c.contactId, properties: { messageId: 'm1', url: 'https://x' }, dedupeKey: `click:${randomUUID()}` }]).then(() => undefined),
+    hit: (c) => recordEvents(t, c.ws.workspaceId, [emailOpened(c.contactId)]).then(() => undefined),
+  },
+  {
+    name: 'email.clicked with a URL filter',
+    rule: () => ({ event: 'email.clicked', filter: { urlContains: 'offer' } }),
+    miss: (c) => recordEvents(t, c.ws.workspaceId, [{ type: 'email.clicked', contactId: c.contactId, properties: { messageId: 'm1', url: 'https://x/blog' }, dedupeKey: 'c1' }]).then(() => undefined),
+    hit: (c) => recordEvents(t, c.ws.workspaceId, [{ type: 'email.clicked', contactId: c.contactId, properties: { messageId: 'm1', url: 'https://x/offer' }, dedupeKey: 'c2' }]).then(() => undefined),
+  },
+  {
+    name: 'sms.replied with a property filter',
+    rule: () => ({ event: 'sms.replied', filter: { property: { name: 'keyword', equals: 'YES' } } }),
+    miss: (c) => recordEvents(t, c.ws.workspaceId, [{ type: 'sms.replied', contactId: c.contactId, properties: { keyword: 'NO' }, dedupeKey: 'sms1' }]).then(() => undefined),
+    hit: (c) => recordEvents(t, c.ws.workspaceId, [{ type: 'sms.replied', contactId: c.contactId, properties: { keyword: 'YES' }, dedupeKey: 'sms2' }]).then(() => undefined),
+  },
+  {
+    name: 'payment.succeeded sent by a server with a secret key (a publishable key cannot fake it)',
+    rule: () => ({ event: 'payment.succeeded', filter: { property: { name: 'amount', equals: 49 } } }),
+    miss: async (c) => {
+      await track(c.sk, [{ type: 'payment.succeeded', contactId: c.contactId, properties: { amount: 10 } }]);
+      await track(c.pk, [{ type: 'payment.succeeded', anonymousId: c.anonymousId, properties: { amount: 49 } }]);
+    },
+    hit: (c) => track(c.sk, [{ type: 'payment.succeeded', contactId: c.contactId, properties: { amount: 49 } }]).then(() => undefined),
+  },
+  {
+    name: 'a custom event with a property filter',
+    rule: () => ({ event: 'demo_booked', filter: { property: { name: 'plan', equals: 'pro' } } }),
+    miss: (c) => track(c.pk, [{ type: 'demo_booked', anonymousId: c.anonymousId, properties: { plan: 'basic' } }]).then(() => undefined),
+    hit: (c) => track(c.pk, [{ type: 'demo_booked', anonymousId: c.anonymousId, properties: { plan: 'pro' } }]).then(() => undefined),
+  },
+];
+
+describe('stage entry by rules', () => {
+  it.each(ENTRY_CASES.map((c) => [c.name, c] as const))('%s', async (_, entry) => {
+    const ws = await newWorkspace(t);
+    const formF = (await newForm(t, ws, { tags: ['giveaway'] })).id;
+    const formG = (await newForm(t, ws, { tags: ['gtag'] })).id;
+    const anonymousId = `anon_${randomUUID()}`;
+    const lead = await newLead(t, formG, { anonymousId });
+    const ctx: Ctx = {
+      ws,
+      formF,
+      formG,
+      pk: (await createKey(t, ws, 'publishable')).key,
+      sk: (await createKey(t, ws, 'secret', 'marketer')).key,
+      anonymousId,
+      contactId: lead.id,
+      email: lead.email,
+    };
+    const funnel = await newFunnel(t, ws, { stages: [{ key: 'hit', name: 'Hit', position: 1, rules: [entry.rule(ctx)] }] });
+    await entry.miss(ctx);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, funnel.id, lead.id)).toBeNull();
+    await entry.hit(ctx);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('hit');
+    const history = await historyOf(t, funnel.id, lead.id);
+    expect(history).toEqual([{ key: 'hit', source: 'rule', event_type: entry.rule(ctx).event }]);
+    // Other modules hear about it.
+    const changed = await t.sql<{ properties: Record<string, unknown> }>(
+      `SELECT properties FROM domain_events WHERE workspace_id = $1 AND type = 'contact.stage_changed'`,
+      [ws.workspaceId],
+    );
+    expect(changed.map((c) => c.properties)).toEqual([{ funnelId: funnel.id, stageId: funnel.stages[0].id, stageKey: 'hit', fromStageId: null, source: 'rule' }]);
+  });
+
+  it('records a tag once: a second submission with the same form tags adds none', async () => {
+    const ws = await newWorkspace(t);
+    const form = await newForm(t, ws, { tags: ['giveaway', 'spring'] });
+    const lead = await newLead(t, form.id);
+    await submit(t, form.id, { fields: { email: lead.email }, consent: { newsletter: true } }).expect(201);
+    const tags = await t.sql<{ tag: string }>(`SELECT properties->>'tag' AS tag FROM domain_events WHERE contact_id = $1 AND type = 'tag.added' ORDER BY 1`, [lead.id]);
+    expect(tags.map((r) => r.tag)).toEqual(['giveaway', 'spring']);
+    const submitted = await t.sql(`SELECT 1 FROM domain_events WHERE contact_id = $1 AND type = 'form.submitted'`, [lead.id]);
+    expect(submitted).toHaveLength(2);
+  });
+
+  it('counts skipped stages as passed only when the funnel says so', async () => {
+    const ws = await newWorkspace(t);
+    const counting = await newFunnel(t, ws, { name: 'counts', skippedStagesCount: true });
+    const strict = await newFunnel(t, ws, { name: 'strict', skippedStagesCount: false });
+    const sk = (await createKey(t, ws, 'secret', 'marketer')).key;
+    const lead = await newLead(t, (await newForm(t, ws)).id);
+    await track(sk, [{ type: 'payment.succeeded', contactId: lead.id, properties: { amount: 10 } }]);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, counting.id, lead.id)).toBe('customer');
+    expect(await stageOf(t, strict.id, lead.id)).toBe('customer');
+    expect(await historyOf(t, counting.id, lead.id)).toEqual([
+      { key: 'lead', source: 'rule', event_type: 'form.submitted' },
+      { key: 'confirmed', source: 'skip', event_type: 'payment.succeeded' },
+      { key: 'customer', source: 'rule', event_type: 'payment.succeeded' },
+    ]);
+    expect(await historyOf(t, strict.id, lead.id)).toEqual([
+      { key: 'lead', source: 'rule', event_type: 'form.submitted' },
+      { key: 'customer', source: 'rule', event_type: 'payment.succeeded' },
+    ]);
+    const report = async (id: string) =>
+      (await t.http().get(funnelPath(ws, `/${id}/report`)).set(...bearer(ws.accessToken)).expect(200)).body.stages.map((s: { entered: number }) => s.entered);
+    expect(await report(counting.id)).toEqual([1, 1, 1]);
+    expect(await report(strict.id)).toEqual([1, 0, 1]);
+    // Times as the engine stored them: the skipped stage took the time from lead to payment, the step after it none.
+    const [{ seconds }] = await t.sql<{ seconds: number }>(
+      `SELECT extract(epoch FROM max(entered_at) - min(entered_at))::float8 AS seconds FROM funnel_stage_history WHERE funnel_id = $1 AND contact_id = $2`,
+      [counting.id, lead.id],
+    );
+    const medians = await t.http().get(funnelPath(ws, `/${counting.id}/report?groupBy=channel`)).set(...bearer(ws.accessToken)).expect(200);
+    expect(medians.body.stages.map((s: { medianSecondsFromPrevious: number | null }) => s.medianSecondsFromPrevious)).toEqual([null, seconds, 0]);
+    expect(medians.body.groups.map((g: { key: string }) => g.key)).toEqual(['direct']);
+    // A later event for an earlier stage does not move anyone back.
+    await submit(t, (await newForm(t, ws)).id, { fields: { email: lead.email }, consent: { newsletter: true } }).expect(201);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, counting.id, lead.id)).toBe('customer');
+    expect(await historyOf(t, counting.id, lead.id)).toHaveLength(3);
+  });
+
+  it('refreshes rules another process changed (version check), and ignores paused funnels', async () => {
+    const ws = await newWorkspace(t);
+    const pk = (await createKey(t, ws, 'publishable')).key;
+    const anonymousId = `anon_${randomUUID()}`;
+    const lead = await newLead(t, (await newForm(t, ws)).id, { anonymousId });
+    const funnel = await newFunnel(t, ws, { stages: [{ key: 'a', name: 'A', position: 1, rules: [{ event: 'step_one' }] }] });
+    const paused = await newFunnel(t, ws, { status: 'paused', stages: [{ key: 'a', name: 'A', position: 1, rules: [{ event: 'step_two' }] }] });
+    await settle(t, ws.workspaceId);
+    // Warm the cache, then change the rules behind this process's back, as another API instance would.
+    await t.sql(`UPDATE funnel_stages SET rules = '[{"event": "step_two"}]' WHERE funnel_id = $1`, [funnel.id]);
+    await t.sql(`UPDATE funnels SET version = version + 1, updated_at = now() WHERE id = $1`, [funnel.id]);
+    await track(pk, [{ type: 'step_two', anonymousId }]);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('a');
+    expect(await stageOf(t, paused.id, lead.id)).toBeNull();
+  });
+});
+
+describe('manual moves', () => {
+  it('moves either way with a reason, recorded with the actor; skipped stages count going forward', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const lead = await newLead(t, (await newForm(t, ws)).id);
+    await settle(t, ws.workspaceId);
+    const move = (credential: string, body: Record<string, unknown>, contactId = lead.id) =>
+      t.http().post(funnelPath(ws, `/${funnel.id}/contacts/${contactId}/move`)).set(...bearer(credential)).send(body);
+
+    const forward = await move(ws.accessToken, { stageKey: 'customer', reason: 'Paid by bank transfer' }).expect(200);
+    expect(forward.body).toMatchObject({ contactId: lead.id, email: lead.email, stage: { key: 'customer', archived: false } });
+    const key = await createKey(t, ws, 'secret', 'marketer');
+    await move(key.key, { stageKey: 'lead', reason: 'Refunded' }).expect(200);
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
+    // The same stage again changes nothing.
+    await move(key.key, { stageKey: 'lead', reason: 'again' }).expect(200);
+
+    const rows = await t.sql<{ key: string; source: string; actor_user_id: string | null; actor_api_key_id: string | null; reason: string | null }>(
+      `SELECT s.key, h.source, h.actor_user_id, h.actor_api_key_id, h.reason FROM funnel_stage_history h JOIN funnel_stages s ON s.id = h.stage_id
+        WHERE h.funnel_id = $1 AND h.contact_id = $2 ORDER BY h.id`,
+      [funnel.id, lead.id],
+    );
+    expect(rows).toEqual([
+      { key: 'lead', source: 'rule', actor_user_id: null, actor_api_key_id: null, reason: null },
+      { key: 'confirmed', source: 'skip', actor_user_id: ws.userId, actor_api_key_id: null, reason: 'Paid by bank transfer' },
+      { key: 'customer', source: 'manual', actor_user_id: ws.userId, actor_api_key_id: null, reason: 'Paid by bank transfer' },
+      { key: 'lead', source: 'manual', actor_user_id: null, actor_api_key_id: key.id, reason: 'Refunded' },
+    ]);
+    const changed = await t.sql<{ source: string; key: string }>(
+      `SELECT properties->>'source' AS source, properties->>'stageKey' AS key FROM domain_events
+        WHERE workspace_id = $1 AND type = 'contact.stage_changed' ORDER BY id`,
+      [ws.workspaceId],
+    );
+    expect(changed).toEqual([{ source: 'rule', key: 'lead' }, { source: 'manual', key: 'customer' }, { source: 'manual', key: 'lead' }]);
+
+    const theirs = await t.http().get(`/v1/workspaces/${ws.workspaceId}/contacts/${lead.id}/funnels`).set(...bearer(ws.accessToken)).expect(200);
+    expect(theirs.body.data).toEqual([
+      expect.objectContaining({
+        funnelId: funnel.id,
+        stage: expect.objectContaining({ key: 'lead' }),
+        history: [
+          expect.objectContaining({ source: 'rule', eventType: 'form.submitted' }),
+          expect.objectContaining({ source: 'skip' }),
+          expect.objectContaining({ source: 'manual', reason: 'Paid by bank transfer', actorUserId: ws.userId }),
+          expect.objectContaining({ source: 'manual', reason: 'Refunded', actorApiKeyId: key.id }),
+        ],
+      }),
+    ]);
+
+    expect((await move(ws.accessToken, { stageKey: 'vip', reason: 'x' }).expect(400)).body.errors).toEqual([{ field: 'stageKey', message: expect.any(String) }]);
+    expect((await move(ws.accessToken, { stageKey: 'lead' }).expect(400)).body.errors).toEqual([{ field: 'reason', message: 'reason is required' }]);
+    await move(ws.accessToken, { stageKey: 'lead', reason: 'x', extra: 1 }).expect(400);
+    await move(ws.accessToken, { stageKey: 'lead', reason: 'x' }, randomUUID()).expect(404);
+    await t.http().patch(funnelPath(ws, `/${funnel.id}`)).set(...bearer(ws.accessToken)).send({ status: 'archived' }).expect(200);
+    expectProblem((await move(ws.accessToken, { stageKey: 'customer', reason: 'x' }).expect(409)).body, 409, 'funnel_archived');
+  });
+
+  it('lists the contacts of a funnel by stage, paged', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const form = (await newForm(t, ws)).id;
+    const leads = [await newLead(t, form), await newLead(t, form), await newLead(t, form)];
+    await settle(t, ws.workspaceId);
+    await t.http().post(funnelPath(ws, `/${funnel.id}/contacts/${leads[0].id}/move`)).set(...bearer(ws.accessToken)).send({ stageKey: 'customer', reason: 'x' }).expect(200);
+    const get = (q: string) => t.http().get(funnelPath(ws, `/${funnel.id}/contacts${q}`)).set(...bearer(ws.accessToken)).expect(200);
+    expect((await get('?stage=customer')).body.data.map((c: { contactId: string }) => c.contactId)).toEqual([leads[0].id]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: { contactId: string }[]; nextCursor: string | null } } = await get(`?stage=lead&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.body.data.map((c) => c.contactId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([leads[2].id, leads[1].id]);
+    await t.http().get(funnelPath(ws, `/${funnel.id}/contacts?stage=nope`)).set(...bearer(ws.accessToken)).expect(400);
+  });
+});
+
+describe('idempotency and coalescing', () => {
+  it('processes replayed domain events without moving anyone twice', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const sk = (await createKey(t, ws, 'secret', 'marketer')).key;
+    const lead = await newLead(t, (await newForm(t, ws)).id);
+    await track(sk, [{ type: 'payment.succeeded', contactId: lead.id, properties: { amount: 10 } }]);
+    await settle(t, ws.workspaceId);
+    const before = await historyOf(t, funnel.id, lead.id);
+    expect(before).toHaveLength(3);
+    const replay = async () => {
+      await requeue(t, ws.workspaceId, `type <> 'contact.stage_changed'`);
+      await settle(t, ws.workspaceId);
+    };
+    await replay();
+    expect(await historyOf(t, funnel.id, lead.id)).toEqual(before);
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('customer');
+    // Moved back by hand, a replay of the payment still does not move them again.
+    await t.http().post(funnelPath(ws, `/${funnel.id}/contacts/${lead.id}/move`)).set(...bearer(ws.accessToken)).send({ stageKey: 'lead', reason: 'mistake' }).expect(200);
+    await replay();
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
+    expect(await historyOf(t, funnel.id, lead.id)).toHaveLength(4);
+    const changes = await t.sql(`SELECT 1 FROM domain_events WHERE workspace_id = $1 AND type = 'contact.stage_changed'`, [ws.workspaceId]);
+    expect(changes).toHaveLength(3);
+    // The same source recorded twice is one domain event.
+    const event = emailOpened(lead.id);
+    expect(await recordEvents(t, ws.workspaceId, [event])).toBe(1);
+    expect(await recordEvents(t, ws.workspaceId, [event])).toBe(0);
+  });
+
+  it('coalesces a burst of wake-ups into one waiting job per workspace', async () => {
+    const ws = await newWorkspace(t);
+    const hook = t.app.get(DomainEventsService);
+    await Promise.all(Array.from({ length: 30 }, () => hook.wake(ws.workspaceId)));
+    const jobs = await t.sql<{ state: string }>(`SELECT state FROM pgboss.job WHERE name = 'funnels-evaluate' AND singleton_key = $1`, [ws.workspaceId]);
+    // One waiting, and at most one the worker already picked up.
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect(jobs.filter((j) => j.state === 'created').length).toBeLessThanOrEqual(1);
+    expect(jobs.length).toBeLessThanOrEqual(2);
+  });
+
+  it('exposes the engine for benchmarks: counts events, moves and batches', async () => {
+    const ws = await newWorkspace(t);
+    await newFunnel(t, ws);
+    const form = (await newForm(t, ws)).id;
+    const leads = [await newLead(t, form), await newLead(t, form)];
+    await settle(t, ws.workspaceId);
+    await requeue(t, ws.workspaceId, `type <> 'contact.stage_changed'`);
+    await t.sql(`DELETE FROM funnel_stage_history WHERE workspace_id = $1`, [ws.workspaceId]);
+    await t.sql(`DELETE FROM funnel_contacts WHERE workspace_id = $1`, [ws.workspaceId]);
+    const engine = t.app.get(FunnelEngineService);
+    const result = await engine.evaluateWorkspace(ws.workspaceId, { batchSize: 1 });
+    // Two events per lead (form.submitted, tag.added); a worker may have claimed some of them first.
+    expect(result.events).toBeLessThanOrEqual(leads.length * 2);
+    expect(result).toMatchObject({ batches: result.events, more: false });
+    expect(result.moves).toBeLessThanOrEqual(leads.length);
+    await settle(t, ws.workspaceId);
+    const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM funnel_contacts WHERE workspace_id = $1`, [ws.workspaceId]);
+    expect(n).toBe(2);
+  });
+});
+
+describe('report counts', () => {
+  it('keeps the rollup equal to a direct count through rule moves, manual moves and an erasure', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const sk = (await createKey(t, ws, 'secret', 'marketer')).key;
+    const form = (await newForm(t, ws)).id;
+    const leads = [
+      await newLead(t, form, { utm_source: 'instagram' }),
+      await newLead(t, form, { utm_source: 'instagram' }),
+      await newLead(t, form, { referrer: 'https://wa.me/1' }),
+      await newLead(t, form),
+    ];
+    await track(sk, leads.slice(0, 2).map((l) => ({ type: 'payment.succeeded', contactId: l.id, properties: { amount: 10 } })));
+    await settle(t, ws.workspaceId);
+    const move = (contactId: string, stageKey: string) =>
+      t.http().post(funnelPath(ws, `/${funnel.id}/contacts/${contactId}/move`)).set(...bearer(ws.accessToken)).send({ stageKey, reason: 'test' }).expect(200);
+    await move(leads[0].id, 'lead');
+    await move(leads[2].id, 'confirmed');
+    await t.http().delete(`/v1/workspaces/${ws.workspaceId}/contacts/${leads[1].id}`).set(...bearer(ws.accessToken)).expect(204);
+
+    const rollup = await t.sql<{ stage_id: string; channel: string; entered: number; still_in: number }>(
+      `SELECT stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM funnel_stage_counts
+        WHERE funnel_id = $1 GROUP BY 1, 2 HAVING sum(entered) <> 0 OR sum(still_in) <> 0 ORDER BY 1, 2`,
+      [funnel.id],
+    );
+    const direct = await t.sql<{ stage_id: string; channel: string; entered: number; still_in: number }>(
+      `SELECT stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM (
+         SELECT stage_id, coalesce(channel, '') AS channel, 1 AS entered, 0 AS still_in FROM funnel_stage_history WHERE funnel_id = $1 AND first_entry
+         UNION ALL
+         SELECT stage_id, coalesce(channel, ''), 0, 1 FROM funnel_contacts WHERE funnel_id = $1) x
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [funnel.id],
+    );
+    expect(rollup).toEqual(direct);
+    const report = await t.http().get(funnelPath(ws, `/${funnel.id}/report?groupBy=channel`)).set(...bearer(ws.accessToken)).expect(200);
+    // Moved back to lead, the first customer stays counted as one entry each: lead, confirmed (skipped), customer.
+    expect(report.body.stages.map((s: { key: string; entered: number; currentlyIn: number }) => [s.key, s.entered, s.currentlyIn])).toEqual([
+      ['lead', 3, 2],
+      ['confirmed', 2, 1],
+      ['customer', 1, 0],
+    ]);
+    expect(report.body.groups.map((g: { key: string }) => g.key)).toEqual(['instagram', 'whatsapp', 'direct']);
+  });
+});
+
+describe('tenancy and roles', () => {
+  it("answers 404 to another workspace's token or key on every funnel route, and 403 to a viewer's writes", async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const lead = await newLead(t, (await newForm(t, ws)).id);
+    await settle(t, ws.workspaceId);
+    const other = await newWorkspace(t, 'other');
+    const otherKey = await createKey(t, other, 'secret', 'admin');
+    const otherFunnel = await newFunnel(t, other);
+    type Method = 'get' | 'post' | 'patch' | 'delete';
+    const routes = (base: string, funnelId: string): [Method, string, Record<string, unknown>?][] => [
+      ['get', `${base}/funnels`],
+      ['post', `${base}/funnels`, { name: 'x', stages: THREE_STAGES }],
+      ['get', `${base}/funnels/${funnelId}`],
+      ['patch', `${base}/funnels/${funnelId}`, { name: 'pwned' }],
+      ['delete', `${base}/funnels/${funnelId}`],
+      ['get', `${base}/funnels/${funnelId}/contacts`],
+      ['post', `${base}/funnels/${funnelId}/contacts/${lead.id}/move`, { stageKey: 'customer', reason: 'x' }],
+      ['get', `${base}/funnels/${funnelId}/report`],
+      ['get', `${base}/contacts/${lead.id}/funnels`],
+    ];
+    const call = (method: Method, path: string, credential: string, body?: Record<string, unknown>) => {
+      const req = t.http()[method](path).set(...bearer(credential));
+      return body ? req.send(body) : req;
+    };
+    for (const credential of [other.accessToken, otherKey.key]) {
+      for (const [method, path, body] of routes(`/v1/workspaces/${ws.workspaceId}`, funnel.id)) {
+        const res = await call(method, path, credential, body);
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
+      }
+    }
+    // Their own workspace path with our funnel or contact ids: not found either.
+    for (const [method, path, body] of routes(`/v1/workspaces/${other.workspaceId}`, funnel.id).slice(2)) {
+      const res = await call(method, path, other.accessToken, body);
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 });
+    }
+    const res = await call('post', `/v1/workspaces/${other.workspaceId}/funnels/${otherFunnel.id}/contacts/${lead.id}/move`, other.accessToken, { stageKey: 'lead', reason: 'x' });
+    expect(res.status).toBe(404);
+
+    const viewer = await addMember(t, ws, 'viewer');
+    const viewerKey = await createKey(t, ws, 'secret', 'viewer');
+    for (const credential of [viewer.accessToken, viewerKey.key]) {
+      for (const [method, path, body] of routes(`/v1/workspaces/${ws.workspaceId}`, funnel.id)) {
+        const status = (await call(method, path, credential, body)).status;
+        expect({ method, path, status }).toEqual({ method, path, status: method === 'get' ? 200 : 403 });
+      }
+    }
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
+    const [row] = await t.sql<{ name: string }>(`SELECT name FROM funnels WHERE id = $1`, [funnel.id]);
+    expect(row.name).not.toBe('pwned');
+  });
+});

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { NewDomainEvent } from '../../src/domain-events/domain-event.types.js';
+import { DomainEventsService } from '../../src/domain-events/domain-events.service.js';
+import { FunnelEngineService } from '../../src/funnels/funnel-engine.service.js';
+import { bearer, uniqueEmail, type Session } from './factories.js';
+import { submit } from './forms.js';
+import type { TestApp } from './test-app.js';
+
+export interface FunnelBody {
+  id: string;
+  version: number;
+  stages: { id: string; key: string; position: number }[];
+  archivedStages: { id: string; key: string }[];
+}
+
+export const funnelPath = (ws: Session, p = '') => `/v1/workspaces/${ws.workspaceId}/funnels${p}`;
+
+/** lead (form.submitted) → confirmed (contact.confirmed) → customer (payment.succeeded), plus overrides. */
+export const THREE_STAGES = [
+  { key: 'lead', name: 'Lead', position: 10, rules: [{ event: 'form.submitted' }] },
+  { key: 'confirmed', name: 'Confirmed', position: 20, rules: [{ event: 'contact.confirmed' }] },
+  { key: 'customer', name: 'Customer', position: 30, rules: [{ event: 'payment.succeeded' }] },
+];
+
+export async function newFunnel(t: TestApp, ws: Session, body: Record<string, unknown> = {}): Promise<FunnelBody> {
+  const res = await t
+    .http()
+    .post(funnelPath(ws))
+    .set(...bearer(ws.accessToken))
+    .send({ name: 'Instagram to customer', stages: THREE_STAGES, ...body });
+  if (res.status !== 201) throw new Error(`funnel not created: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Submits the form as a new person; returns the contact's id and email. */
+export async function newLead(t: TestApp, formId: string, context: Record<string, string> = {}, email = uniqueEmail('lead')): Promise<{ id: string; email: string }> {
+  const res = await submit(t, formId, { fields: { email }, consent: { newsletter: true }, context });
+  if (res.status !== 201 && res.status !== 202) throw new Error(`submission failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const [row] = await t.sql<{ id: string }>(`SELECT id FROM contacts WHERE email = $1`, [email]);
+  return { id: row.id, email };
+}
+
+/** Records server-side events through the typed hook, as the messaging and billing modules will. */
+export async function recordEvents(t: TestApp, workspaceId: string, events: NewDomainEvent[]): Promise<number> {
+  const ds = t.app.get(DataSource);
+  const hook = t.app.get(DomainEventsService);
+  return ds.transaction((em) => hook.record(em, workspaceId, events));
+}
+
+export const emailOpened = (contactId: string): NewDomainEvent => ({
+  type: 'email.opened',
+  contactId,
+  properties: { messageId: randomUUID() },
+  dedupeKey: `sendgrid:${randomUUID()}`,
+});
+
+/**
+ * Waits until the workspace's queue of domain events is drained. The worker drains it too (whichever
+ * claims an event first evaluates it): calling the engine here only makes it quicker.
+ */
+export async function settle(t: TestApp, workspaceId: string): Promise<void> {
+  const engine = t.app.get(FunnelEngineService);
+  for (let i = 0; i < 200; i++) {
+    await engine.evaluateWorkspace(workspaceId);
+    const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM domain_event_queue WHERE workspace_id = $1`, [workspaceId]);
+    if (n === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('domain events were not processed in time');
+}
+
+/** The key of the contact's current stage in the funnel, or null when not in it. */
+export async function stageOf(t: TestApp, funnelId: string, contactId: string): Promise<string | null> {
+  const [row] = await t.sql<{ key: string }>(
+    `SELECT s.key FROM funnel_contacts fc JOIN funnel_stages s ON s.id = fc.stage_id WHERE fc.funnel_id = $1 AND fc.contact_id = $2`,
+    [funnelId, contactId],
+  );
+  return row?.key ?? null;
+}
+
+export async function historyOf(t: TestApp, funnelId: string, contactId: string): Promise<{ key: string; source: string; event_type: string | null }[]> {
+  return t.sql(
+    `SELECT s.key, h.source, h.event_type FROM funnel_stage_history h JOIN funnel_stages s ON s.id = h.stage_id
+      WHERE h.funnel_id = $1 AND h.contact_id = $2 ORDER BY h.id`,
+    [funnelId, contactId],
+  );
+}
+
+/** Puts the workspace's domain events back in the rule engine's queue, as a replay would. */
+export async function requeue(t: TestApp, workspaceId: string, where = 'true'): Promise<void> {
+  await t.sql(`INSERT INTO domain_event_queue (workspace_id, event_id) SELECT workspace_id, id FROM domain_events WHERE workspace_id = $1 AND ${where}`, [workspaceId]);
+}
