@@ -2,6 +2,8 @@ import { createHash, createSecretKey } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import PgBoss from 'pg-boss';
+import { SERVER_EVENT_TYPES } from '../src/domain-events/domain-event.types.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from '../src/forms/form-definition.js';
 import { classifyChannel, type TouchContext } from '../src/tracking/attribution.js';
 
@@ -25,6 +27,8 @@ const env = {
   // AppConfig defaults; the bench raises both so it measures throughput, not 429s.
   submissionLimitPerIp: Number(process.env.SUBMISSION_LIMIT_PER_IP ?? 20),
   submissionLimitPerForm: Number(process.env.SUBMISSION_LIMIT_PER_FORM ?? 6000),
+  // AppConfig.JOBS_SCHEMA.
+  jobsSchema: process.env.JOBS_SCHEMA ?? 'pgboss',
 };
 
 function required(name: string): string {
@@ -92,16 +96,17 @@ const TOUCH_KEY = `UPDATE api_keys SET last_used_at = now() WHERE id = $1`;
 const findActiveFormSql = (byId: boolean): string => `SELECT id, workspace_id AS "workspaceId", slug, version, definition FROM forms
         WHERE ${byId ? 'id = $1::uuid' : 'slug = $1'} AND status = 'active'`;
 
-// RateLimitRepository.hit, once per limit, both limits in parallel (RateLimitService.consume).
-const RATE_LIMIT_HIT = `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, now(), 1)
+// RateLimitRepository.hit: every limit sharing a window in one statement (RateLimitService.consume).
+const RATE_LIMIT_HIT = `INSERT INTO rate_limits AS r (key, window_start, hits)
+       SELECT k, now(), 1 FROM unnest($1::text[]) AS k ORDER BY k
        ON CONFLICT (key) DO UPDATE SET
          window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN now() ELSE r.window_start END,
          hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END
-       RETURNING hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS reset_in`;
+       RETURNING r.key, r.hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS "resetInSeconds"`;
 
 // ContactsWriteRepository.upsert: the CTE between SAVEPOINT contact_upsert and its RELEASE.
 const UPSERT_CONTACT = `WITH found AS (
-         SELECT id FROM contacts
+         SELECT id, tags AS previous_tags FROM contacts
           WHERE workspace_id = $1 AND (($2::text IS NOT NULL AND email = $2) OR ($3::text IS NOT NULL AND phone = $3))
           ORDER BY (email IS NOT DISTINCT FROM $2) DESC
           LIMIT 1
@@ -126,16 +131,16 @@ const UPSERT_CONTACT = `WITH found AS (
            last_channel = COALESCE($8::jsonb->>'channel', c.last_channel),
            updated_at = now()
           FROM found WHERE c.id = found.id
-          RETURNING c.id, false AS created
+          RETURNING c.id, false AS created, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t WHERE t <> ALL(found.previous_tags) ORDER BY t) AS added_tags
        ), inserted AS (
          INSERT INTO contacts (workspace_id, email, phone, first_name, last_name, attributes, tags,
                                email_status, sms_status, first_touch, last_touch, first_channel, last_channel)
          SELECT $1, $2, $3, $4, $5, $6::jsonb, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t ORDER BY t),
                 COALESCE($9, 'none'), COALESCE($10, 'none'), $8::jsonb, $8::jsonb, $8::jsonb->>'channel', $8::jsonb->>'channel'
           WHERE NOT EXISTS (SELECT 1 FROM found)
-         RETURNING id, true AS created
+         RETURNING id, true AS created, tags AS added_tags
        )
-       SELECT id, created FROM updated UNION ALL SELECT id, created FROM inserted`;
+       SELECT id, created, added_tags AS "addedTags" FROM updated UNION ALL SELECT id, created, added_tags FROM inserted`;
 
 // SubmissionsRepository.insert.
 const INSERT_SUBMISSION = `INSERT INTO submissions (workspace_id, form_id, form_version, contact_id, "values", context, channel, ip, user_agent,
@@ -157,7 +162,19 @@ const LINK_ANONYMOUS = `WITH link AS (
        )
        UPDATE events SET contact_id = $3 WHERE workspace_id = $1 AND anonymous_id = $2 AND contact_id IS NULL`;
 
-// EventsRepository.insertBatch: the whole batch in one statement.
+// DomainEventsRepository.insert: the events and their place in the rule engine's queue, one statement.
+const INSERT_DOMAIN_EVENTS = `WITH recorded AS (
+         INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
+         SELECT $1, r.contact_id, r.type, r.properties, r.dedupe_key, COALESCE(r.occurred_at, now())
+           FROM jsonb_to_recordset($2::jsonb) AS r(contact_id uuid, type text, properties jsonb, dedupe_key text, occurred_at timestamptz)
+         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
+         RETURNING id
+       ), queued AS (
+         INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded WHERE $3
+       )
+       SELECT count(*)::int AS n FROM recorded`;
+
+// EventsRepository.insertBatch: the whole batch, its domain events and their queue rows in one statement.
 const INSERT_EVENTS = `WITH inserted AS (
        INSERT INTO events (workspace_id, type, anonymous_id, contact_id, properties, context, channel, occurred_at)
        SELECT $1, u.type, u.anonymous_id, COALESCE(c.id, ci.contact_id), u.properties::jsonb, u.context::jsonb, u.channel, u.occurred_at::timestamptz
@@ -165,8 +182,19 @@ const INSERT_EVENTS = `WITH inserted AS (
               AS u(type, anonymous_id, contact_id, properties, context, channel, occurred_at)
          LEFT JOIN contacts c ON c.workspace_id = $1 AND c.id = u.contact_id
          LEFT JOIN contact_identities ci ON ci.workspace_id = $1 AND ci.anonymous_id = u.anonymous_id
-       RETURNING 1)
-       SELECT count(*)::int AS n FROM inserted`;
+       RETURNING id, type, contact_id, properties, context, channel, occurred_at),
+       recorded AS (
+       INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
+       SELECT $1, i.contact_id, i.type,
+              jsonb_strip_nulls(jsonb_build_object('url', i.context->>'url', 'channel', i.channel)) || i.properties,
+              'event:' || i.id, i.occurred_at
+         FROM inserted i
+        WHERE i.contact_id IS NOT NULL AND ($9::boolean OR i.type <> ALL($10::text[]))
+       ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
+       RETURNING id),
+       queued AS (
+       INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded)
+       SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`;
 
 // AuthService: WORKSPACES_IN_SESSION (100), fetched as limit + 1 to know whether there is more.
 const WORKSPACES_IN_SESSION = 100;
@@ -178,6 +206,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const jwtKey = createSecretKey(Buffer.from(env.jwtSecret, 'utf8'));
 
 const pool = new pg.Pool({ connectionString: env.databaseUrl, max: env.poolSize, application_name: 'leadnest-baseline' });
+
+// JobsService: pg-boss in the same database with its own small pool, started as the app's api role
+// starts it (no supervision, no cron, no workers). Jobs sent in a transaction go through that
+// transaction's client instead (the `db` executor), exactly as JobsService.send does with `manager`.
+const boss = new PgBoss({
+  connectionString: env.databaseUrl,
+  schema: env.jobsSchema,
+  max: 4,
+  application_name: 'leadnest-baseline-jobs',
+  pollingIntervalSeconds: 2,
+  supervise: false,
+  schedule: false,
+});
+boss.on('error', (err: Error & { code?: string }) => console.warn(`baseline: pg-boss: ${err.message} (${err.code ?? 'no code'})`));
+await boss.start();
+
+/** DomainEventsService.wake: the workspace's rule evaluation, one waiting job per workspace ('stately'). */
+async function wakeFunnels(workspaceId: string, client?: pg.PoolClient): Promise<void> {
+  const options: PgBoss.SendOptions = { singletonKey: workspaceId };
+  if (client) options.db = { executeSql: async (text: string, values: unknown[]) => ({ rows: (await client.query(text, values)).rows }) };
+  await boss.send('funnels-evaluate', { workspaceId }, options);
+}
 const app = Fastify({ logger: false });
 
 // Same extraction as src/auth/strategies.ts bearerToken().
@@ -286,6 +336,21 @@ interface PublicFormRow {
   definition: FormDefinition;
 }
 
+// ActiveFormsCache: active forms by id or slug (misses too) for 5 s, at most 10,000 entries.
+const FORM_CACHE_TTL_MS = 5_000;
+const FORM_CACHE_MAX_ENTRIES = 10_000;
+const formCache = new Map<string, { form: PublicFormRow | null; at: number }>();
+
+async function activeForm(idOrSlug: string): Promise<PublicFormRow | null> {
+  const hit = formCache.get(idOrSlug);
+  if (hit && Date.now() - hit.at < FORM_CACHE_TTL_MS) return hit.form;
+  const rows = await pool.query<PublicFormRow>(findActiveFormSql(UUID.test(idOrSlug)), [idOrSlug]);
+  const form = rows.rows[0] ?? null;
+  if (formCache.size >= FORM_CACHE_MAX_ENTRIES) formCache.clear();
+  formCache.set(idOrSlug, { form, at: Date.now() });
+  return form;
+}
+
 // SubmissionsService and PublicFormsController.
 const PUBLIC_BODY_LIMIT_BYTES = 65_536;
 const SUBMISSION_WINDOW_SECONDS = 60;
@@ -302,8 +367,7 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
   if (req.headers['idempotency-key'] !== undefined) return problem(reply, 501, 'Idempotency-Key is not implemented in the baseline');
 
   const { formId } = req.params;
-  const forms = await pool.query<PublicFormRow>(findActiveFormSql(UUID.test(formId)), [formId]);
-  const form = forms.rows[0];
+  const form = await activeForm(formId);
   if (!form) return problem(reply, 404, 'Not Found');
   const def = form.definition;
   const origin = req.headers.origin;
@@ -314,11 +378,13 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
   if ((typeof honeypot === 'string' && honeypot.trim() !== '') || tooFast) return problem(reply, 422, 'Unprocessable Entity');
 
   const ip = req.ip;
-  const [perIp, perForm] = await Promise.all([
-    pool.query<{ hits: number; reset_in: number }>(RATE_LIMIT_HIT, [`submit:ip:${form.id}:${ip}`, SUBMISSION_WINDOW_SECONDS]),
-    pool.query<{ hits: number; reset_in: number }>(RATE_LIMIT_HIT, [`submit:form:${form.id}`, SUBMISSION_WINDOW_SECONDS]),
+  // Both limits share the 60 s window: one statement, keys deduplicated and sorted as the app does.
+  const max = new Map([
+    [`submit:ip:${form.id}:${ip}`, env.submissionLimitPerIp],
+    [`submit:form:${form.id}`, env.submissionLimitPerForm],
   ]);
-  if (perIp.rows[0].hits > env.submissionLimitPerIp || perForm.rows[0].hits > env.submissionLimitPerForm) return problem(reply, 429, 'Too Many Requests');
+  const counted = await pool.query<{ key: string; hits: number; resetInSeconds: number }>(RATE_LIMIT_HIT, [[...new Set(max.keys())].sort(), SUBMISSION_WINDOW_SECONDS]);
+  if (counted.rows.some((c) => c.hits > (max.get(c.key) ?? Infinity))) return problem(reply, 429, 'Too Many Requests');
 
   const checked = checkSubmission(def, body.fields, body.consent ?? {});
   if (!checked.ok) return problem(reply, 400, 'Bad Request');
@@ -336,7 +402,7 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
   let submissionId: string;
   try {
     await client.query('START TRANSACTION');
-    const contactId = await upsertContact(client, [
+    const contact = await upsertContact(client, [
       form.workspaceId,
       value.email,
       value.phone,
@@ -352,7 +418,7 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
       form.workspaceId,
       form.id,
       form.version,
-      contactId,
+      contact.id,
       JSON.stringify(value.values),
       JSON.stringify(context),
       channel,
@@ -366,7 +432,7 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
     submissionId = inserted.rows[0].id;
     if (value.consents.length > 0) {
       const records = value.consents.map((c) => ({
-        contact_id: contactId,
+        contact_id: contact.id,
         channel: c.channel,
         status: 'granted',
         source: 'form',
@@ -379,7 +445,35 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
       }));
       await client.query(INSERT_CONSENTS, [form.workspaceId, JSON.stringify(records)]);
     }
-    if (anonymousId) await client.query(LINK_ANONYMOUS, [form.workspaceId, anonymousId, contactId]);
+    if (anonymousId) await client.query(LINK_ANONYMOUS, [form.workspaceId, anonymousId, contact.id]);
+    // DomainEventsService.record: form.submitted and a tag.added per new tag, then the funnel wake-up, in this transaction.
+    const domainEvents = [
+      {
+        contact_id: contact.id,
+        type: 'form.submitted',
+        properties: {
+          formId: form.id,
+          formVersion: form.version,
+          submissionId,
+          channel,
+          url: touchContext.url,
+          utm_source: touchContext.utm_source,
+          utm_medium: touchContext.utm_medium,
+          utm_campaign: touchContext.utm_campaign,
+        },
+        dedupe_key: `submission:${submissionId}`,
+        occurred_at: null,
+      },
+      ...contact.addedTags.map((tag) => ({
+        contact_id: contact.id,
+        type: 'tag.added',
+        properties: { tag, source: 'form', formId: form.id },
+        dedupe_key: `submission:${submissionId}:tag:${tag}`,
+        occurred_at: null,
+      })),
+    ];
+    const recorded = await client.query<{ n: number }>(INSERT_DOMAIN_EVENTS, [form.workspaceId, JSON.stringify(domainEvents), true]);
+    if (recorded.rows[0].n > 0) await wakeFunnels(form.workspaceId, client);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -391,13 +485,13 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
 });
 
 /** ContactsWriteRepository.upsert: the CTE inside a savepoint, retried when a concurrent insert won. */
-async function upsertContact(client: pg.PoolClient, params: unknown[]): Promise<string> {
+async function upsertContact(client: pg.PoolClient, params: unknown[]): Promise<{ id: string; created: boolean; addedTags: string[] }> {
   for (let attempt = 0; ; attempt++) {
     try {
       await client.query('SAVEPOINT contact_upsert');
-      const rows = await client.query<{ id: string; created: boolean }>(UPSERT_CONTACT, params);
+      const rows = await client.query<{ id: string; created: boolean; addedTags: string[] }>(UPSERT_CONTACT, params);
       await client.query('RELEASE SAVEPOINT contact_upsert');
-      return rows.rows[0].id;
+      return rows.rows[0];
     } catch (err) {
       await client.query('ROLLBACK TO SAVEPOINT contact_upsert');
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 2) throw err;
@@ -441,7 +535,7 @@ app.post('/v1/public/events', { bodyLimit: PUBLIC_BODY_LIMIT_BYTES }, async (req
       occurredAt: new Date(at).toISOString(),
     });
   }
-  const result = await pool.query<{ n: number }>(INSERT_EVENTS, [
+  const result = await pool.query<{ accepted: number; recorded: number }>(INSERT_EVENTS, [
     key.workspaceId,
     rows.map((r) => r.type),
     rows.map((r) => r.anonymousId),
@@ -450,8 +544,13 @@ app.post('/v1/public/events', { bodyLimit: PUBLIC_BODY_LIMIT_BYTES }, async (req
     rows.map((r) => r.context),
     rows.map((r) => r.channel),
     rows.map((r) => r.occurredAt),
+    key.kind === 'secret',
+    SERVER_EVENT_TYPES,
   ]);
-  return reply.code(202).send({ accepted: result.rows[0].n });
+  const { accepted, recorded } = result.rows[0];
+  // EventsService.ingest: after the statement (autocommit), through pg-boss's own pool.
+  if (recorded > 0) await wakeFunnels(key.workspaceId);
+  return reply.code(202).send({ accepted });
 });
 
 let closing = false;
@@ -459,6 +558,7 @@ async function shutdown(): Promise<void> {
   if (closing) return;
   closing = true;
   await app.close();
+  await boss.stop({ graceful: false, wait: true });
   await pool.end();
   process.exit(0);
 }

@@ -42,7 +42,7 @@ const READY_TIMEOUT_MS = 60_000;
 const EMBEDDED_DIR = './.data/bench-postgres';
 const EMBEDDED_PORT = 54339;
 // Public submissions are rate-limited per IP and per form; every bench request comes from one IP to
-// one form. Limits this high still run the two counter upserts, but never answer 429.
+// one form. Limits this high still run the counter upsert (both keys, one statement), but never answer 429.
 const SUBMISSION_LIMIT = '100000000';
 
 interface Settings {
