@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ValidationException, type FieldError } from '../common/problem.js';
 import { SERVER_EVENT_TYPES } from '../domain-events/domain-event.types.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
-import { classifyChannel } from './attribution.js';
-import type { EventBatchDto, EventBatchResponse } from './events.dto.js';
+import { classifyChannel, type TouchContext } from './attribution.js';
+import { parseEventBatch } from './event-batch.js';
+import type { EventBatchResponse } from './events.dto.js';
 import { EventsRepository } from './events.repository.js';
 
 // Clocks on phones drift; an event from the future beyond this is a bug, not a visit.
@@ -18,10 +19,13 @@ export class EventsService {
     private readonly domainEvents: DomainEventsService,
   ) {}
 
-  async ingest(key: { workspaceId: string; secret: boolean }, batch: EventBatchDto): Promise<EventBatchResponse> {
+  async ingest(key: { workspaceId: string; secret: boolean }, body: unknown): Promise<EventBatchResponse> {
+    const events = parseEventBatch(body);
     const now = Date.now();
     const errors: FieldError[] = [];
-    const rows = batch.events.map((e, i) => {
+    // Contexts repeat within a batch (one page, many events): classify each distinct one once.
+    const channels = new Map<string, ReturnType<typeof classifyChannel>>();
+    const rows = events.map((e, i) => {
       const at = e.occurredAt ? Date.parse(e.occurredAt) : now;
       if (at > now + MAX_FUTURE_MS || at < now - MAX_PAST_MS) errors.push({ field: `events.${i}.occurredAt`, message: 'must be within the last 30 days' });
       // A publishable key is public: it may not attach events to a contact by id.
@@ -36,7 +40,7 @@ export class EventsService {
         contactId: e.contactId ?? null,
         properties,
         context,
-        channel: e.context ? classifyChannel(e.context) : null,
+        channel: e.context ? channelOf(channels, context, e.context) : null,
         occurredAt: new Date(at).toISOString(),
       };
     });
@@ -47,4 +51,13 @@ export class EventsService {
     if (recorded > 0) await this.domainEvents.wake(key.workspaceId);
     return { accepted };
   }
+}
+
+function channelOf(cache: Map<string, ReturnType<typeof classifyChannel>>, key: string, context: TouchContext): ReturnType<typeof classifyChannel> {
+  let channel = cache.get(key);
+  if (channel === undefined) {
+    channel = classifyChannel(context);
+    cache.set(key, channel);
+  }
+  return channel;
 }
