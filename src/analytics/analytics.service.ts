@@ -15,8 +15,10 @@ import { resolveRange, type ReportRange } from './report-range.js';
 import { RollupsService } from './rollups.service.js';
 
 export const MAX_LAG_SECONDS = 60;
-// A read that finds the rollups stale refreshes them, but never waits longer than this for it.
+// A read that finds the rollups stale refreshes them, but never waits longer than this for it; after a
+// refresh that could not finish, reads leave it to the worker for a while (a backlog takes its time).
 const INLINE_REFRESH_TIMEOUT_MS = 5_000;
+const INLINE_REFRESH_BACKOFF_MS = 60_000;
 const TOP_CAMPAIGNS = 10;
 const SOURCES_CAMPAIGNS = 50;
 
@@ -24,6 +26,7 @@ const SOURCES_CAMPAIGNS = 50;
 export class AnalyticsService {
   private readonly logger = new Logger('Analytics');
   private zones: Promise<Set<string>> | null = null;
+  private inlineRefreshAfter = 0;
 
   constructor(
     private readonly reports: AnalyticsRepository,
@@ -68,11 +71,12 @@ export class AnalyticsService {
    */
   private async freshness(): Promise<Freshness> {
     let mark = await this.reports.watermark();
-    if (mark.lagSeconds === null || mark.lagSeconds > MAX_LAG_SECONDS) {
+    if ((mark.lagSeconds === null || mark.lagSeconds > MAX_LAG_SECONDS) && Date.now() >= this.inlineRefreshAfter) {
       try {
         await this.rollups.refresh({ wait: true, timeoutMs: INLINE_REFRESH_TIMEOUT_MS });
         mark = await this.reports.watermark();
       } catch (err) {
+        this.inlineRefreshAfter = Date.now() + INLINE_REFRESH_BACKOFF_MS;
         this.logger.warn(`rollups are ${mark.lagSeconds ?? '∞'} s old and could not be refreshed in time: ${err instanceof Error ? err.message : String(err)}`);
       }
     }

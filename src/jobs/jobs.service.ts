@@ -51,8 +51,10 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       max: 4,
       application_name: 'leadnest-jobs',
       pollingIntervalSeconds: config.NODE_ENV === 'test' ? 0.5 : 2,
-      supervise: config.runsWorker,
-      schedule: config.runsWorker,
+      // Maintenance and cron timers only where they serve: not in test apps, whose timers would
+      // outlive a test file torn down seconds after boot.
+      supervise: config.runsWorker && config.NODE_ENV !== 'test',
+      schedule: config.runsWorker && config.NODE_ENV !== 'test',
     });
     // pg errors carry their client object: log the message and code only.
     this.boss.on('error', (err: Error & { code?: string }) => this.logger.error({ code: err.code }, `pg-boss: ${err.message}`));
