@@ -6,6 +6,9 @@ import PgBoss from 'pg-boss';
 import { SERVER_EVENT_TYPES } from '../src/domain-events/domain-event.types.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from '../src/forms/form-definition.js';
 import { classifyChannel, type TouchContext } from '../src/tracking/attribution.js';
+import { RATE_LIMIT_HIT_SQL } from '../src/common/rate-limit.repository.js';
+import { UPSERT_CONTACT_SQL } from '../src/contacts/contacts-write.repository.js';
+import { INSERT_EVENT_BATCH_SQL } from '../src/tracking/events.repository.js';
 
 /**
  * The raw baseline for `npm run bench`: plain Fastify + a `pg` Pool answering the benchmarked routes
@@ -97,50 +100,10 @@ const findActiveFormSql = (byId: boolean): string => `SELECT id, workspace_id AS
         WHERE ${byId ? 'id = $1::uuid' : 'slug = $1'} AND status = 'active'`;
 
 // RateLimitRepository.hit: every limit sharing a window in one statement (RateLimitService.consume).
-const RATE_LIMIT_HIT = `INSERT INTO rate_limits AS r (key, window_start, hits)
-       SELECT k, now(), 1 FROM unnest($1::text[]) AS k ORDER BY k
-       ON CONFLICT (key) DO UPDATE SET
-         window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN now() ELSE r.window_start END,
-         hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END
-       RETURNING r.key, r.hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS "resetInSeconds"`;
+const RATE_LIMIT_HIT = RATE_LIMIT_HIT_SQL;
 
 // ContactsWriteRepository.upsert: the CTE between SAVEPOINT contact_upsert and its RELEASE.
-const UPSERT_CONTACT = `WITH found AS (
-         SELECT id, tags AS previous_tags FROM contacts
-          WHERE workspace_id = $1 AND (($2::text IS NOT NULL AND email = $2) OR ($3::text IS NOT NULL AND phone = $3))
-          ORDER BY (email IS NOT DISTINCT FROM $2) DESC
-          LIMIT 1
-          FOR UPDATE
-       ), updated AS (
-         UPDATE contacts c SET
-           email = COALESCE(c.email, $2),
-           phone = COALESCE(c.phone, $3),
-           first_name = COALESCE($4, c.first_name),
-           last_name = COALESCE($5, c.last_name),
-           attributes = c.attributes || $6::jsonb,
-           tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || $7::text[]) AS t ORDER BY t),
-           email_status = CASE WHEN $9::text IS NULL THEN c.email_status
-                               WHEN $9 = 'pending' AND c.email_status = 'subscribed' THEN 'subscribed'
-                               ELSE $9 END,
-           sms_status = CASE WHEN $10::text IS NULL THEN c.sms_status
-                             WHEN $10 = 'pending' AND c.sms_status = 'subscribed' THEN 'subscribed'
-                             ELSE $10 END,
-           first_touch = COALESCE(c.first_touch, $8::jsonb),
-           last_touch = COALESCE($8::jsonb, c.last_touch),
-           first_channel = COALESCE(c.first_channel, $8::jsonb->>'channel'),
-           last_channel = COALESCE($8::jsonb->>'channel', c.last_channel),
-           updated_at = now()
-          FROM found WHERE c.id = found.id
-          RETURNING c.id, false AS created, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t WHERE t <> ALL(found.previous_tags) ORDER BY t) AS added_tags
-       ), inserted AS (
-         INSERT INTO contacts (workspace_id, email, phone, first_name, last_name, attributes, tags,
-                               email_status, sms_status, first_touch, last_touch, first_channel, last_channel)
-         SELECT $1, $2, $3, $4, $5, $6::jsonb, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t ORDER BY t),
-                COALESCE($9, 'none'), COALESCE($10, 'none'), $8::jsonb, $8::jsonb, $8::jsonb->>'channel', $8::jsonb->>'channel'
-          WHERE NOT EXISTS (SELECT 1 FROM found)
-         RETURNING id, true AS created, tags AS added_tags
-       )
-       SELECT id, created, added_tags AS "addedTags" FROM updated UNION ALL SELECT id, created, added_tags FROM inserted`;
+const UPSERT_CONTACT = UPSERT_CONTACT_SQL;
 
 // SubmissionsRepository.insert.
 const INSERT_SUBMISSION = `INSERT INTO submissions (workspace_id, form_id, form_version, contact_id, "values", context, channel, ip, user_agent,
@@ -175,26 +138,7 @@ const INSERT_DOMAIN_EVENTS = `WITH recorded AS (
        SELECT count(*)::int AS n FROM recorded`;
 
 // EventsRepository.insertBatch: the whole batch, its domain events and their queue rows in one statement.
-const INSERT_EVENTS = `WITH inserted AS (
-       INSERT INTO events (workspace_id, type, anonymous_id, contact_id, properties, context, channel, occurred_at)
-       SELECT $1, u.type, u.anonymous_id, COALESCE(c.id, ci.contact_id), u.properties::jsonb, u.context::jsonb, u.channel, u.occurred_at::timestamptz
-         FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[])
-              AS u(type, anonymous_id, contact_id, properties, context, channel, occurred_at)
-         LEFT JOIN contacts c ON c.workspace_id = $1 AND c.id = u.contact_id
-         LEFT JOIN contact_identities ci ON ci.workspace_id = $1 AND ci.anonymous_id = u.anonymous_id
-       RETURNING id, type, contact_id, properties, context, channel, occurred_at),
-       recorded AS (
-       INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
-       SELECT $1, i.contact_id, i.type,
-              jsonb_strip_nulls(jsonb_build_object('url', i.context->>'url', 'channel', i.channel)) || i.properties,
-              'event:' || i.id, i.occurred_at
-         FROM inserted i
-        WHERE i.contact_id IS NOT NULL AND ($9::boolean OR i.type <> ALL($10::text[]))
-       ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
-       RETURNING id),
-       queued AS (
-       INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded)
-       SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`;
+const INSERT_EVENTS = INSERT_EVENT_BATCH_SQL;
 
 // AuthService: WORKSPACES_IN_SESSION (100), fetched as limit + 1 to know whether there is more.
 const WORKSPACES_IN_SESSION = 100;

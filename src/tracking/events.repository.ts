@@ -12,19 +12,8 @@ export interface EventRow {
   occurredAt: string;
 }
 
-@Injectable()
-export class EventsRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
-
-  /**
-   * The whole batch in one statement. An anonymous id already tied to a contact is stitched on the way
-   * in; a contact id from another workspace matches nothing and is dropped to null. Events of a known
-   * contact are recorded as domain events by the same statement (keyed by event id), except server-side
-   * types (`reserved`) unless a secret key sent them.
-   */
-  async insertBatch(workspaceId: string, rows: EventRow[], trusted: boolean, reserved: readonly string[]): Promise<{ accepted: number; recorded: number }> {
-    const [counts] = await this.ds.query<{ accepted: number; recorded: number }[]>(
-      `WITH inserted AS (
+// Exported for the bench baseline, which must send exactly this statement.
+export const INSERT_EVENT_BATCH_SQL = `WITH inserted AS (
        INSERT INTO events (workspace_id, type, anonymous_id, contact_id, properties, context, channel, occurred_at)
        SELECT $1, u.type, u.anonymous_id, COALESCE(c.id, ci.contact_id), u.properties::jsonb, u.context::jsonb, u.channel, u.occurred_at::timestamptz
          FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[])
@@ -43,7 +32,21 @@ export class EventsRepository {
        RETURNING id),
        queued AS (
        INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded)
-       SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`,
+       SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`;
+
+@Injectable()
+export class EventsRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * The whole batch in one statement. An anonymous id already tied to a contact is stitched on the way
+   * in; a contact id from another workspace matches nothing and is dropped to null. Events of a known
+   * contact are recorded as domain events by the same statement (keyed by event id), except server-side
+   * types (`reserved`) unless a secret key sent them.
+   */
+  async insertBatch(workspaceId: string, rows: EventRow[], trusted: boolean, reserved: readonly string[]): Promise<{ accepted: number; recorded: number }> {
+    const [counts] = await this.ds.query<{ accepted: number; recorded: number }[]>(
+      INSERT_EVENT_BATCH_SQL,
       [
         workspaceId,
         rows.map((r) => r.type),
