@@ -3,12 +3,14 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import { SERVER_EVENT_TYPES } from '../src/domain-events/domain-event.types.js';
+import { SERVER_EVENT_TYPES, WAKE_WINDOW_MS } from '../src/domain-events/domain-event.types.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from '../src/forms/form-definition.js';
 import { classifyChannel, type TouchContext } from '../src/tracking/attribution.js';
-import { RATE_LIMIT_HIT_SQL } from '../src/common/rate-limit.repository.js';
-import { UPSERT_CONTACT_SQL } from '../src/contacts/contacts-write.repository.js';
-import { INSERT_EVENT_BATCH_SQL } from '../src/tracking/events.repository.js';
+import { KeyedCoalescer } from '../src/common/keyed-coalescer.js';
+import { RATE_LIMIT_HIT } from '../src/common/rate-limit.repository.js';
+import { UNIQUE_VIOLATION } from '../src/contacts/contact-upsert.statement.js';
+import { recordSubmissionQuery } from '../src/forms/submission.statement.js';
+import { INSERT_EVENT_BATCH } from '../src/tracking/events.repository.js';
 
 /**
  * The raw baseline for `npm run bench`: plain Fastify + a `pg` Pool answering the benchmarked routes
@@ -16,8 +18,10 @@ import { INSERT_EVENT_BATCH_SQL } from '../src/tracking/events.repository.js';
  * passport, pipes, helmet, request ids or metrics). The app's cost is measured against this.
  * Keep each query byte-for-byte equal to what the app sends (see the source named above each one):
  * `npm run bench` compares the statements both sides send for one request of each scenario.
- * The pure business functions (form field checks, channel attribution) are the app's own, imported:
- * they are the same work on both sides, and the bench measures what is around them.
+ * The pure business functions (form field checks, channel attribution, the submission statement's
+ * parameter list, the wake-up coalescer) are the app's own, imported: they are the same work on both
+ * sides, and the bench measures what is around them. The hot statements are named (prepared once per
+ * connection) on both sides, as src/database/prepared.ts does.
  */
 
 // Same defaults as the app: a pool of DATABASE_POOL_SIZE (10) connections.
@@ -99,46 +103,9 @@ const TOUCH_KEY = `UPDATE api_keys SET last_used_at = now() WHERE id = $1`;
 const findActiveFormSql = (byId: boolean): string => `SELECT id, workspace_id AS "workspaceId", slug, version, definition FROM forms
         WHERE ${byId ? 'id = $1::uuid' : 'slug = $1'} AND status = 'active'`;
 
-// RateLimitRepository.hit: every limit sharing a window in one statement (RateLimitService.consume).
-const RATE_LIMIT_HIT = RATE_LIMIT_HIT_SQL;
-
-// ContactsWriteRepository.upsert: the CTE between SAVEPOINT contact_upsert and its RELEASE.
-const UPSERT_CONTACT = UPSERT_CONTACT_SQL;
-
-// SubmissionsRepository.insert.
-const INSERT_SUBMISSION = `INSERT INTO submissions (workspace_id, form_id, form_version, contact_id, "values", context, channel, ip, user_agent,
-                                status, idempotency_key, request_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id`;
-
-// ContactsWriteRepository.insertConsents.
-const INSERT_CONSENTS = `INSERT INTO consents (workspace_id, contact_id, channel, status, source, form_id, form_version, submission_id, wording, ip, user_agent)
-       SELECT $1, r.contact_id, r.channel, r.status, r.source, r.form_id, r.form_version, r.submission_id, r.wording, r.ip, r.user_agent
-         FROM jsonb_to_recordset($2::jsonb) AS r(contact_id uuid, channel text, status text, source text, form_id uuid,
-              form_version int, submission_id uuid, wording text, ip inet, user_agent text)`;
-
-// ContactsWriteRepository.linkAnonymous (only with context.anonymousId).
-const LINK_ANONYMOUS = `WITH link AS (
-         INSERT INTO contact_identities (workspace_id, anonymous_id, contact_id) VALUES ($1, $2, $3)
-         ON CONFLICT (workspace_id, anonymous_id) DO UPDATE SET contact_id = EXCLUDED.contact_id
-       )
-       UPDATE events SET contact_id = $3 WHERE workspace_id = $1 AND anonymous_id = $2 AND contact_id IS NULL`;
-
-// DomainEventsRepository.insert: the events and their place in the rule engine's queue, one statement.
-const INSERT_DOMAIN_EVENTS = `WITH recorded AS (
-         INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
-         SELECT $1, r.contact_id, r.type, r.properties, r.dedupe_key, COALESCE(r.occurred_at, now())
-           FROM jsonb_to_recordset($2::jsonb) AS r(contact_id uuid, type text, properties jsonb, dedupe_key text, occurred_at timestamptz)
-         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
-         RETURNING id
-       ), queued AS (
-         INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded WHERE $3
-       )
-       SELECT count(*)::int AS n FROM recorded`;
-
-// EventsRepository.insertBatch: the whole batch, its domain events and their queue rows in one statement.
-const INSERT_EVENTS = INSERT_EVENT_BATCH_SQL;
+// RateLimitRepository.hit, SubmissionsRepository.record and EventsRepository.insertBatch: named
+// statements, sent as { name, text, values } exactly as runPrepared does.
+const prepared = (p: { name: string; text: string }, values: unknown[]) => ({ name: p.name, text: p.text, values });
 
 // AuthService: WORKSPACES_IN_SESSION (100), fetched as limit + 1 to know whether there is more.
 const WORKSPACES_IN_SESSION = 100;
@@ -166,12 +133,17 @@ const boss = new PgBoss({
 boss.on('error', (err: Error & { code?: string }) => console.warn(`baseline: pg-boss: ${err.message} (${err.code ?? 'no code'})`));
 await boss.start();
 
-/** DomainEventsService.wake: the workspace's rule evaluation, one waiting job per workspace ('stately'). */
-async function wakeFunnels(workspaceId: string, client?: pg.PoolClient): Promise<void> {
-  const options: PgBoss.SendOptions = { singletonKey: workspaceId };
-  if (client) options.db = { executeSql: async (text: string, values: unknown[]) => ({ rows: (await client.query(text, values)).rows }) };
-  await boss.send('funnels-evaluate', { workspaceId }, options);
-}
+/**
+ * DomainEventsService.wakeSoon: the workspace's rule evaluation, one waiting job per workspace
+ * ('stately'), sent through pg-boss's pool once per WAKE_WINDOW_MS after the commits it stands for.
+ */
+const wakeUps = new KeyedCoalescer(
+  WAKE_WINDOW_MS,
+  async (workspaceId) => {
+    await boss.send('funnels-evaluate', { workspaceId }, { singletonKey: workspaceId });
+  },
+  (err) => console.warn(`baseline: could not wake the funnel engine: ${(err as Error).message}`),
+);
 const app = Fastify({ logger: false });
 
 // Same extraction as src/auth/strategies.ts bearerToken().
@@ -298,7 +270,6 @@ async function activeForm(idOrSlug: string): Promise<PublicFormRow | null> {
 // SubmissionsService and PublicFormsController.
 const PUBLIC_BODY_LIMIT_BYTES = 65_536;
 const SUBMISSION_WINDOW_SECONDS = 60;
-const UNIQUE_VIOLATION = '23505';
 
 /** SubmissionsService.submit without Idempotency-Key and without double opt-in: the bench's path. */
 app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions', { bodyLimit: PUBLIC_BODY_LIMIT_BYTES }, async (req, reply) => {
@@ -327,7 +298,9 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
     [`submit:ip:${form.id}:${ip}`, env.submissionLimitPerIp],
     [`submit:form:${form.id}`, env.submissionLimitPerForm],
   ]);
-  const counted = await pool.query<{ key: string; hits: number; resetInSeconds: number }>(RATE_LIMIT_HIT, [[...new Set(max.keys())].sort(), SUBMISSION_WINDOW_SECONDS]);
+  const counted = await pool.query<{ key: string; hits: number; resetInSeconds: number }>(
+    prepared(RATE_LIMIT_HIT, [[...new Set(max.keys())].sort(), SUBMISSION_WINDOW_SECONDS]),
+  );
   if (counted.rows.some((c) => c.hits > (max.get(c.key) ?? Infinity))) return problem(reply, 429, 'Too Many Requests');
 
   const checked = checkSubmission(def, body.fields, body.consent ?? {});
@@ -341,107 +314,55 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
   if (def.doubleOptIn && emailConsent) return problem(reply, 501, 'Double opt-in is not implemented in the baseline');
   const userAgent = req.headers['user-agent']?.slice(0, 500) ?? null;
 
-  // ds.transaction: one pooled connection, START TRANSACTION … COMMIT (ROLLBACK on error).
-  const client = await pool.connect();
-  let submissionId: string;
-  try {
-    await client.query('START TRANSACTION');
-    const contact = await upsertContact(client, [
-      form.workspaceId,
-      value.email,
-      value.phone,
-      value.firstName,
-      value.lastName,
-      JSON.stringify(value.attributes),
-      def.tags,
-      JSON.stringify(touch),
-      emailConsent ? 'subscribed' : null,
-      smsConsent ? 'subscribed' : null,
-    ]);
-    const inserted = await client.query<{ id: string }>(INSERT_SUBMISSION, [
-      form.workspaceId,
-      form.id,
-      form.version,
-      contact.id,
-      JSON.stringify(value.values),
-      JSON.stringify(context),
+  const { statement, values } = recordSubmissionQuery({
+    workspaceId: form.workspaceId,
+    formId: form.id,
+    formVersion: form.version,
+    contact: {
+      email: value.email,
+      phone: value.phone,
+      firstName: value.firstName,
+      lastName: value.lastName,
+      attributes: value.attributes,
+      tags: def.tags,
+      touch,
+      emailConsent: emailConsent ? 'subscribed' : null,
+      smsConsent: smsConsent ? 'subscribed' : null,
+    },
+    values: value.values,
+    context,
+    channel,
+    ip,
+    userAgent,
+    status: 201,
+    idempotencyKey: null,
+    requestHash: null,
+    consents: value.consents.map((c) => ({ channel: c.channel, status: 'granted', wording: c.text })),
+    anonymousId: anonymousId ?? null,
+    eventProperties: {
+      formId: form.id,
+      formVersion: form.version,
       channel,
-      ip,
-      userAgent,
-      201,
-      null,
-      null,
-    ]);
-    // Without an Idempotency-Key the ON CONFLICT never fires.
-    submissionId = inserted.rows[0].id;
-    if (value.consents.length > 0) {
-      const records = value.consents.map((c) => ({
-        contact_id: contact.id,
-        channel: c.channel,
-        status: 'granted',
-        source: 'form',
-        form_id: form.id,
-        form_version: form.version,
-        submission_id: submissionId,
-        wording: c.text,
-        ip,
-        user_agent: userAgent,
-      }));
-      await client.query(INSERT_CONSENTS, [form.workspaceId, JSON.stringify(records)]);
-    }
-    if (anonymousId) await client.query(LINK_ANONYMOUS, [form.workspaceId, anonymousId, contact.id]);
-    // DomainEventsService.record: form.submitted and a tag.added per new tag, then the funnel wake-up, in this transaction.
-    const domainEvents = [
-      {
-        contact_id: contact.id,
-        type: 'form.submitted',
-        properties: {
-          formId: form.id,
-          formVersion: form.version,
-          submissionId,
-          channel,
-          url: touchContext.url,
-          utm_source: touchContext.utm_source,
-          utm_medium: touchContext.utm_medium,
-          utm_campaign: touchContext.utm_campaign,
-        },
-        dedupe_key: `submission:${submissionId}`,
-        occurred_at: null,
-      },
-      ...contact.addedTags.map((tag) => ({
-        contact_id: contact.id,
-        type: 'tag.added',
-        properties: { tag, source: 'form', formId: form.id },
-        dedupe_key: `submission:${submissionId}:tag:${tag}`,
-        occurred_at: null,
-      })),
-    ];
-    const recorded = await client.query<{ n: number }>(INSERT_DOMAIN_EVENTS, [form.workspaceId, JSON.stringify(domainEvents), true]);
-    if (recorded.rows[0].n > 0) await wakeFunnels(form.workspaceId, client);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-  return reply.code(201).send({ submissionId, status: 'received', message: def.successMessage, redirectUrl: def.redirectUrl ?? null });
-});
-
-/** ContactsWriteRepository.upsert: the CTE inside a savepoint, retried when a concurrent insert won. */
-async function upsertContact(client: pg.PoolClient, params: unknown[]): Promise<{ id: string; created: boolean; addedTags: string[] }> {
+      url: touchContext.url,
+      utm_source: touchContext.utm_source,
+      utm_medium: touchContext.utm_medium,
+      utm_campaign: touchContext.utm_campaign,
+    },
+  });
+  // One statement, its own transaction; run again when a concurrent insert of the same new person won.
+  let submissionId: string;
   for (let attempt = 0; ; attempt++) {
     try {
-      await client.query('SAVEPOINT contact_upsert');
-      const rows = await client.query<{ id: string; created: boolean; addedTags: string[] }>(UPSERT_CONTACT, params);
-      await client.query('RELEASE SAVEPOINT contact_upsert');
-      return rows.rows[0];
+      const rows = await pool.query<{ submissionId: string; contactId: string }>(prepared(statement, values));
+      submissionId = rows.rows[0].submissionId;
+      break;
     } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT contact_upsert');
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 2) throw err;
     }
   }
-}
+  wakeUps.schedule(form.workspaceId);
+  return reply.code(201).send({ submissionId, status: 'received', message: def.successMessage, redirectUrl: def.redirectUrl ?? null });
+});
 
 // EventsService and TrackedEventDto.
 const MAX_BATCH = 100;
@@ -479,7 +400,7 @@ app.post('/v1/public/events', { bodyLimit: PUBLIC_BODY_LIMIT_BYTES }, async (req
       occurredAt: new Date(at).toISOString(),
     });
   }
-  const result = await pool.query<{ accepted: number; recorded: number }>(INSERT_EVENTS, [
+  const result = await pool.query<{ accepted: number; recorded: number }>(prepared(INSERT_EVENT_BATCH, [
     key.workspaceId,
     rows.map((r) => r.type),
     rows.map((r) => r.anonymousId),
@@ -490,10 +411,10 @@ app.post('/v1/public/events', { bodyLimit: PUBLIC_BODY_LIMIT_BYTES }, async (req
     rows.map((r) => r.occurredAt),
     key.kind === 'secret',
     SERVER_EVENT_TYPES,
-  ]);
+  ]));
   const { accepted, recorded } = result.rows[0];
-  // EventsService.ingest: after the statement (autocommit), through pg-boss's own pool.
-  if (recorded > 0) await wakeFunnels(key.workspaceId);
+  // EventsService.ingest: after the statement (autocommit), coalesced.
+  if (recorded > 0) wakeUps.schedule(key.workspaceId);
   return reply.code(202).send({ accepted });
 });
 
@@ -502,6 +423,7 @@ async function shutdown(): Promise<void> {
   if (closing) return;
   closing = true;
   await app.close();
+  await wakeUps.flush();
   await boss.stop({ graceful: false, wait: true });
   await pool.end();
   process.exit(0);

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { IDEMPOTENCY_KEY_TAKEN, type NewSubmission } from '../src/forms/submission.statement.js';
+import { SubmissionsRepository } from '../src/forms/submissions.repository.js';
 import { bearer, expectProblem, newWorkspace, uniqueEmail, type Session } from './support/factories.js';
 import { FORM_BODY, newForm, submit } from './support/forms.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
@@ -148,6 +151,62 @@ describe('public submission', () => {
     expectProblem(other.body, 422, 'idempotency_key_reused');
   });
 
+  it('makes one contact of a first sign-up sent several times at once', async () => {
+    const form = await newForm(t, owner);
+    const email = uniqueEmail('burst');
+    const answers = await Promise.all(Array.from({ length: 6 }, () => submit(t, form.id, { fields: { email }, consent: { newsletter: true } })));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect(await count('contacts WHERE workspace_id = $1 AND email = $2', [owner.workspaceId, email])).toBe(1);
+    expect(await count('submissions s JOIN contacts c ON c.id = s.contact_id WHERE c.email = $1', [email])).toBe(6);
+    expect(await count(`domain_events d JOIN contacts c ON c.id = d.contact_id WHERE c.email = $1 AND d.type = 'form.submitted'`, [email])).toBe(6);
+    // The form's tag is new to the person once only.
+    expect(await count(`domain_events d JOIN contacts c ON c.id = d.contact_id WHERE c.email = $1 AND d.type = 'tag.added'`, [email])).toBe(1);
+  });
+
+  it('leaves nothing behind when it loses an Idempotency-Key race', async () => {
+    const form = await newForm(t, owner);
+    const ds = t.app.get(DataSource);
+    const repo = t.app.get(SubmissionsRepository);
+    const key = `race-${randomUUID()}`;
+    const attempt = (email: string): NewSubmission => ({
+      workspaceId: owner.workspaceId,
+      formId: form.id,
+      formVersion: form.version,
+      contact: { email, phone: null, firstName: null, lastName: null, attributes: {}, tags: ['race'], touch: null, emailConsent: 'subscribed', smsConsent: null },
+      values: { email },
+      context: {},
+      channel: 'direct',
+      ip: '127.0.0.1',
+      userAgent: null,
+      status: 201,
+      idempotencyKey: key,
+      requestHash: email,
+      consents: [{ channel: 'email', status: 'granted', wording: 'Yes' }],
+      anonymousId: null,
+      eventProperties: { formId: form.id },
+    });
+    const winner = uniqueEmail('winner');
+    const loser = uniqueEmail('loser');
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    const first = await repo.record(runner.manager, attempt(winner));
+    // Waits on the first one's key, which then commits: the second statement must undo itself.
+    const second = repo.record(ds, attempt(loser)).then(
+      () => 'recorded',
+      (err: { code?: string }) => err.code,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await runner.commitTransaction();
+    await runner.release();
+    expect(await second).toBe(IDEMPOTENCY_KEY_TAKEN);
+    expect(await count('submissions WHERE form_id = $1 AND idempotency_key = $2', [form.id, key])).toBe(1);
+    expect(await count('contacts WHERE workspace_id = $1 AND email = $2', [owner.workspaceId, loser])).toBe(0);
+    expect(await count('contacts WHERE id = $1', [first.contactId])).toBe(1);
+    expect(await count('consents WHERE form_id = $1', [form.id])).toBe(1);
+    expect(await count(`domain_events WHERE workspace_id = $1 AND properties->>'formId' = $2`, [owner.workspaceId, form.id])).toBe(2);
+  });
+
   it('answers 202 with double opt-in, sends the confirmation through the log transport, and confirms', async () => {
     const form = await newForm(t, owner, { doubleOptIn: true });
     const email = uniqueEmail('doi');
@@ -206,6 +265,12 @@ describe('public submission', () => {
       ['an unknown top-level field', { fields: { email }, consent: { newsletter: true }, admin: true }, 400, ['admin']],
       ['an unknown consent item', { fields: { email }, consent: { newsletter: true, marketing: true } }, 400, ['consent.marketing']],
       ['fields not an object', { fields: 'email=a@b.c' }, 400, ['fields']],
+      ['consent not an object', { fields: { email }, consent: true }, 400, ['consent']],
+      ['an unknown context field', { fields: { email }, consent: { newsletter: true }, context: { utm_foo: 'x' } }, 400, ['context.utm_foo']],
+      ['an oversized context value', { fields: { email }, consent: { newsletter: true }, context: { utm_source: 'x'.repeat(201) } }, 400, ['context.utm_source']],
+      ['a malformed anonymous id', { fields: { email }, consent: { newsletter: true }, context: { anonymousId: 'not ok' } }, 400, ['context.anonymousId']],
+      ['startedAt not a time', { fields: { email }, consent: { newsletter: true }, startedAt: 'soon' }, 400, ['startedAt']],
+      ['a body that is not an object', [{ fields: { email } }] as unknown as Record<string, unknown>, 400, ['fields']],
     ];
     it.each(cases)('%s', async (_, body, status, fields) => {
       const res = await submit(t, formId, body).expect(status);

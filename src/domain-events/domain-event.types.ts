@@ -57,3 +57,6 @@ export type NewDomainEvent = {
     occurredAt?: Date;
   };
 }[ServerEventType];
+
+// How long a hot path's wake-ups of the funnel engine gather before one job is sent for all of them.
+export const WAKE_WINDOW_MS = 50;

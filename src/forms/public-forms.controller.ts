@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Ip, Param, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/access.decorators.js';
 import { AppConfig } from '../config/app-config.js';
@@ -8,6 +8,7 @@ import { PublicFormResponse, SubmissionDto, SubmissionResponse, toPublicFormResp
 import { FormException } from './forms.exception.js';
 import { ActiveFormsCache } from './active-forms.cache.js';
 import { escapeText } from './html.js';
+import { parseSubmissionBody } from './submission-body.js';
 import { SubmissionsService } from './submissions.service.js';
 
 @ApiTags('public')
@@ -34,19 +35,22 @@ export class PublicFormsController {
   @Public()
   @ApiOperation({ summary: 'Submit a form: 201, or 202 when an email confirmation is pending. Durable before it answers.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key, same answer, one submission' })
+  // Checked by parseSubmissionBody (the same rules as SubmissionDto, which documents them) rather than
+  // by the global ValidationPipe: this is the busiest public route, and class-validator its costliest step.
+  @ApiBody({ type: SubmissionDto })
   @ApiCreatedResponse({ type: SubmissionResponse })
   @ApiAcceptedResponse({ type: SubmissionResponse })
   @ApiTooManyRequestsResponse({ description: 'Too many submissions from this IP or to this form (Retry-After)' })
   async submit(
     @Param('formId') formId: string,
-    @Body() dto: SubmissionDto,
+    @Body() body: unknown,
     @Ip() ip: string,
     @Headers('user-agent') userAgent: string | undefined,
     @Headers('origin') origin: string | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SubmissionResponse> {
-    const outcome = await this.submissions.submit(formId, dto, {
+    const outcome = await this.submissions.submit(formId, parseSubmissionBody(body), {
       ip,
       userAgent: userAgent?.slice(0, 500) ?? null,
       origin: origin ?? null,

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { prepared, runPrepared } from '../database/prepared.js';
+import { recordSubmissionQuery, type NewSubmission, type RecordedSubmission } from './submission.statement.js';
 
 export interface StoredSubmission {
   id: string;
@@ -8,44 +10,26 @@ export interface StoredSubmission {
   requestHash: string | null;
 }
 
-export interface NewSubmission {
-  workspaceId: string;
-  formId: string;
-  formVersion: number;
-  contactId: string;
-  values: Record<string, unknown>;
-  context: Record<string, unknown>;
-  channel: string;
-  ip: string | null;
-  userAgent: string | null;
-  status: number;
-  idempotencyKey: string | null;
-  requestHash: string | null;
-}
+const FIND_BY_IDEMPOTENCY_KEY = prepared(
+  'submission_by_idempotency_key',
+  `SELECT id, status, request_hash AS "requestHash" FROM submissions WHERE form_id = $1 AND idempotency_key = $2`,
+);
 
 @Injectable()
 export class SubmissionsRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   async findByIdempotencyKey(formId: string, key: string): Promise<StoredSubmission | null> {
-    const rows = await this.ds.query<StoredSubmission[]>(
-      `SELECT id, status, request_hash AS "requestHash" FROM submissions WHERE form_id = $1 AND idempotency_key = $2`,
-      [formId, key],
-    );
+    const rows = await runPrepared<StoredSubmission>(this.ds, FIND_BY_IDEMPOTENCY_KEY, [formId, key]);
     return rows[0] ?? null;
   }
 
-  /** Inserts the submission; null when a concurrent request with the same Idempotency-Key got there first. */
-  async insert(em: EntityManager, s: NewSubmission): Promise<string | null> {
-    const rows = await em.query<{ id: string }[]>(
-      `INSERT INTO submissions (workspace_id, form_id, form_version, contact_id, "values", context, channel, ip, user_agent,
-                                status, idempotency_key, request_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (form_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id`,
-      [s.workspaceId, s.formId, s.formVersion, s.contactId, JSON.stringify(s.values), JSON.stringify(s.context), s.channel, s.ip, s.userAgent, s.status, s.idempotencyKey, s.requestHash],
-    );
-    return rows[0]?.id ?? null;
+  /** The submission statement (submission.statement.ts): on its own (autocommit) with the DataSource, or in the caller's transaction. */
+  async record(target: DataSource | EntityManager, s: NewSubmission): Promise<RecordedSubmission> {
+    const { statement, values } = recordSubmissionQuery(s);
+    const [row] = await runPrepared<RecordedSubmission>(target, statement, values);
+    if (!row) throw new Error('the submission statement returned no row');
+    return row;
   }
 
   /** What the confirmation job needs, whatever the workspace: it carries only the submission id. */

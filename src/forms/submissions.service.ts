@@ -5,16 +5,17 @@ import type { DataSource } from 'typeorm';
 import { ValidationException } from '../common/problem.js';
 import { RateLimitService } from '../common/rate-limit.service.js';
 import { AppConfig } from '../config/app-config.js';
-import { ContactsWriteRepository, type ConsentRecord } from '../contacts/contacts-write.repository.js';
-import type { NewDomainEvent } from '../domain-events/domain-event.types.js';
+import { UNIQUE_VIOLATION } from '../contacts/contact-upsert.statement.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { classifyChannel, type Touch, type TouchContext } from '../tracking/attribution.js';
+import { classifyChannel, type Touch } from '../tracking/attribution.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from './form-definition.js';
 import { FormErrorCode, FormException } from './forms.exception.js';
-import type { SubmissionDto, SubmissionResponse } from './forms.dto.js';
+import type { SubmissionResponse } from './forms.dto.js';
+import type { SubmissionBody } from './submission-body.js';
 import { ActiveFormsCache } from './active-forms.cache.js';
 import type { PublicFormRow } from './forms.repository.js';
+import { IDEMPOTENCY_KEY_TAKEN, type NewSubmission, type RecordedSubmission } from './submission.statement.js';
 import { SubmissionsRepository } from './submissions.repository.js';
 
 export interface RequestMeta {
@@ -30,11 +31,14 @@ export interface SubmissionOutcome {
 }
 
 const IDEMPOTENCY_KEY = /^[\w.:-]{8,200}$/;
+// A first submission of a new person can lose the insert race to a concurrent one, then finds it.
+const MAX_UPSERT_ATTEMPTS = 3;
 
 /**
- * A visitor becomes a contact: validated against the form's own fields, then ONE transaction writes
- * the contact (deduped), the submission, the consent ledger, the anonymous-id link and, with double
- * opt-in, the confirmation job. The answer never says whether the person was already known.
+ * A visitor becomes a contact: validated against the form's own fields, then ONE statement (its own
+ * transaction) writes the contact (deduped), the submission, the consent ledger, the anonymous-id link
+ * and the domain events; with double opt-in, a transaction adds the confirmation job. The answer never
+ * says whether the person was already known.
  */
 @Injectable()
 export class SubmissionsService {
@@ -45,7 +49,6 @@ export class SubmissionsService {
     private readonly config: AppConfig,
     private readonly forms: ActiveFormsCache,
     private readonly submissions: SubmissionsRepository,
-    private readonly contacts: ContactsWriteRepository,
     private readonly jobs: JobsService,
     private readonly rateLimits: RateLimitService,
     private readonly domainEvents: DomainEventsService,
@@ -53,7 +56,7 @@ export class SubmissionsService {
     this.ownOrigin = new URL(config.PUBLIC_URL).origin;
   }
 
-  async submit(formIdOrSlug: string, dto: SubmissionDto, meta: RequestMeta): Promise<SubmissionOutcome> {
+  async submit(formIdOrSlug: string, dto: SubmissionBody, meta: RequestMeta): Promise<SubmissionOutcome> {
     const form = await this.forms.get(formIdOrSlug);
     if (!form) throw FormException.notFound();
     const def = form.definition;
@@ -75,7 +78,7 @@ export class SubmissionsService {
       const earlier = await this.submissions.findByIdempotencyKey(form.id, meta.idempotencyKey);
       if (earlier) return this.replay(form, earlier, requestHash);
     }
-    const checked = checkSubmission(def, dto.fields, dto.consent ?? {});
+    const checked = checkSubmission(def, dto.fields, dto.consent);
     if (!checked.ok) throw new ValidationException(checked.errors, 'Some fields need attention.');
     const value = checked.value;
 
@@ -87,8 +90,11 @@ export class SubmissionsService {
     const pending = def.doubleOptIn && emailConsent;
     const status = pending ? 202 : 201;
 
-    const submissionId = await this.ds.transaction(async (em) => {
-      const contact = await this.contacts.upsert(em, form.workspaceId, {
+    const submission: NewSubmission = {
+      workspaceId: form.workspaceId,
+      formId: form.id,
+      formVersion: form.version,
+      contact: {
         email: value.email,
         phone: value.phone,
         firstName: value.firstName,
@@ -98,52 +104,62 @@ export class SubmissionsService {
         touch,
         emailConsent: emailConsent ? (pending ? 'pending' : 'subscribed') : null,
         smsConsent: smsConsent ? 'subscribed' : null,
-      });
-      const id = await this.submissions.insert(em, {
-        workspaceId: form.workspaceId,
+      },
+      values: value.values,
+      context: dto.context ? { ...dto.context } : {},
+      channel,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      status,
+      idempotencyKey: meta.idempotencyKey,
+      requestHash,
+      consents: value.consents.map((c) => ({ channel: c.channel, status: c.channel === 'email' && pending ? 'pending' : 'granted', wording: c.text })),
+      anonymousId: anonymousId ?? null,
+      eventProperties: {
         formId: form.id,
         formVersion: form.version,
-        contactId: contact.id,
-        values: value.values,
-        context: dto.context ? { ...dto.context } : {},
         channel,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-        status,
-        idempotencyKey: meta.idempotencyKey,
-        requestHash,
-      });
-      // A concurrent request with the same key committed first: undo ours, answer as it did.
-      if (!id) throw new IdempotentRace();
-      const consents: ConsentRecord[] = value.consents.map((c) => ({
-        contactId: contact.id,
-        channel: c.channel,
-        status: c.channel === 'email' && pending ? 'pending' : 'granted',
-        source: 'form',
-        formId: form.id,
-        formVersion: form.version,
-        submissionId: id,
-        wording: c.text,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-      }));
-      await this.contacts.insertConsents(em, form.workspaceId, consents);
-      if (anonymousId) await this.contacts.linkAnonymous(em, form.workspaceId, anonymousId, contact.id);
-      // One INSERT for all of them, and the funnel engine's wake-up, in this transaction.
-      await this.domainEvents.record(em, form.workspaceId, submissionEvents(form, id, contact.id, channel, touchContext, contact.addedTags));
-      if (pending) await this.jobs.send('forms-send-confirmation', { submissionId: id }, { manager: em });
-      return id;
-    }).catch(async (err: unknown) => {
-      if (!(err instanceof IdempotentRace) || !meta.idempotencyKey) throw err;
+        url: touchContext.url,
+        utm_source: touchContext.utm_source,
+        utm_medium: touchContext.utm_medium,
+        utm_campaign: touchContext.utm_campaign,
+      },
+    };
+    let recorded: RecordedSubmission;
+    try {
+      recorded = await this.record(submission, pending);
+    } catch (err) {
+      if ((err as { code?: string }).code !== IDEMPOTENCY_KEY_TAKEN || !meta.idempotencyKey) throw err;
+      // A concurrent request with the same key committed first; ours left nothing: answer as it did.
       const winner = await this.submissions.findByIdempotencyKey(form.id, meta.idempotencyKey);
       if (!winner) throw err;
-      return winner;
-    });
-    if (typeof submissionId !== 'string') return this.replay(form, submissionId, requestHash);
-    return this.answer(def, submissionId, status);
+      return this.replay(form, winner, requestHash);
+    }
+    this.domainEvents.wakeSoon(form.workspaceId);
+    return this.answer(def, recorded.submissionId, status);
   }
 
-  private rejectSpam(def: FormDefinition, dto: SubmissionDto): void {
+  /**
+   * The submission statement: alone (one round trip, its own transaction), or with double opt-in in
+   * a transaction with the confirmation job. Run again when a concurrent first submission of the same
+   * person inserted the contact first (the next run finds it).
+   */
+  private async record(submission: NewSubmission, withConfirmation: boolean): Promise<RecordedSubmission> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!withConfirmation) return await this.submissions.record(this.ds, submission);
+        return await this.ds.transaction(async (em) => {
+          const recorded = await this.submissions.record(em, submission);
+          await this.jobs.send('forms-send-confirmation', { submissionId: recorded.submissionId }, { manager: em });
+          return recorded;
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= MAX_UPSERT_ATTEMPTS - 1) throw err;
+      }
+    }
+  }
+
+  private rejectSpam(def: FormDefinition, dto: SubmissionBody): void {
     const honeypot = dto[HONEYPOT_FIELD];
     const tooFast = dto.startedAt !== undefined && Date.now() - dto.startedAt < def.minFillSeconds * 1000;
     if ((honeypot && honeypot.trim() !== '') || tooFast) {
@@ -179,44 +195,6 @@ export class SubmissionsService {
   }
 }
 
-class IdempotentRace extends Error {}
-
-/** form.submitted, and tag.added for each form tag the contact did not have yet. */
-function submissionEvents(
-  form: PublicFormRow,
-  submissionId: string,
-  contactId: string,
-  channel: Touch['channel'],
-  context: TouchContext,
-  addedTags: string[],
-): NewDomainEvent[] {
-  return [
-    {
-      type: 'form.submitted',
-      contactId,
-      properties: {
-        formId: form.id,
-        formVersion: form.version,
-        submissionId,
-        channel,
-        url: context.url,
-        utm_source: context.utm_source,
-        utm_medium: context.utm_medium,
-        utm_campaign: context.utm_campaign,
-      },
-      dedupeKey: `submission:${submissionId}`,
-    },
-    ...addedTags.map(
-      (tag): NewDomainEvent => ({
-        type: 'tag.added',
-        contactId,
-        properties: { tag, source: 'form', formId: form.id },
-        dedupeKey: `submission:${submissionId}:tag:${tag}`,
-      }),
-    ),
-  ];
-}
-
-function hashRequest(dto: SubmissionDto): string {
-  return createHash('sha256').update(JSON.stringify({ f: dto.fields, c: dto.consent ?? {} })).digest('base64url');
+function hashRequest(dto: SubmissionBody): string {
+  return createHash('sha256').update(JSON.stringify({ f: dto.fields, c: dto.consent })).digest('base64url');
 }

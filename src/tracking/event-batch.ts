@@ -1,37 +1,20 @@
 import { ValidationException, type FieldError } from '../common/problem.js';
-import type { TouchContext } from './attribution.js';
 import { MAX_BATCH } from './events.dto.js';
+import { ANONYMOUS_ID, checkContext, isObject, type SentContext } from './touch-context.js';
 
 export interface TrackedEvent {
   type: string;
   anonymousId?: string;
   contactId?: string;
   properties?: Record<string, unknown>;
-  context?: TouchContext & { anonymousId?: string };
+  context?: SentContext;
   occurredAt?: string;
 }
 
 const TYPE = /^[a-z][a-z0-9_.:-]{0,63}$/;
-const ANONYMOUS_ID = /^[\w-]{8,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const EVENT_KEYS = new Set(['type', 'anonymousId', 'contactId', 'properties', 'context', 'occurredAt']);
-// Context fields and their longest accepted value (the same as SubmissionContextDto).
-const CONTEXT_LIMITS: Record<string, number> = {
-  url: 2000,
-  referrer: 2000,
-  utm_source: 200,
-  utm_medium: 200,
-  utm_campaign: 200,
-  utm_term: 200,
-  utm_content: 200,
-  fbclid: 500,
-  gclid: 500,
-  ttclid: 500,
-  anonymousId: 64,
-};
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The event batch checked by hand rather than by class-validator: the same rules as EventBatchDto
@@ -66,18 +49,7 @@ export function parseEventBatch(body: unknown): TrackedEvent[] {
     if (e.occurredAt !== undefined && (typeof e.occurredAt !== 'string' || !ISO_DATE.test(e.occurredAt) || Number.isNaN(Date.parse(e.occurredAt)))) {
       errors.push({ field: `${at}.occurredAt`, message: 'occurredAt must be an ISO 8601 date' });
     }
-    if (e.context !== undefined) {
-      if (!isObject(e.context)) {
-        errors.push({ field: `${at}.context`, message: 'context must be an object' });
-      } else {
-        for (const [key, value] of Object.entries(e.context)) {
-          const max = CONTEXT_LIMITS[key];
-          if (max === undefined) errors.push({ field: `${at}.context.${key}`, message: 'unknown field' });
-          else if (typeof value !== 'string' || value.length > max) errors.push({ field: `${at}.context.${key}`, message: `must be text of at most ${max} characters` });
-          else if (key === 'anonymousId' && !ANONYMOUS_ID.test(value)) errors.push({ field: `${at}.context.anonymousId`, message: 'anonymousId must be 8-64 letters, digits, _ or -' });
-        }
-      }
-    }
+    if (e.context !== undefined) checkContext(e.context, `${at}.context`, errors);
   });
   if (errors.length > 0) throw new ValidationException(errors, 'Some events are invalid; none were stored.');
   return events as TrackedEvent[];

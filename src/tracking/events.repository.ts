@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { prepared, runPrepared } from '../database/prepared.js';
 
 export interface EventRow {
   type: string;
@@ -13,7 +14,9 @@ export interface EventRow {
 }
 
 // Exported for the bench baseline, which must send exactly this statement.
-export const INSERT_EVENT_BATCH_SQL = `WITH inserted AS (
+export const INSERT_EVENT_BATCH = prepared(
+  'event_batch_insert',
+  `WITH inserted AS (
        INSERT INTO events (workspace_id, type, anonymous_id, contact_id, properties, context, channel, occurred_at)
        SELECT $1, u.type, u.anonymous_id, COALESCE(c.id, ci.contact_id), u.properties::jsonb, u.context::jsonb, u.channel, u.occurred_at::timestamptz
          FROM unnest($2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[])
@@ -32,7 +35,8 @@ export const INSERT_EVENT_BATCH_SQL = `WITH inserted AS (
        RETURNING id),
        queued AS (
        INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded)
-       SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`;
+       SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`,
+);
 
 @Injectable()
 export class EventsRepository {
@@ -45,8 +49,9 @@ export class EventsRepository {
    * types (`reserved`) unless a secret key sent them.
    */
   async insertBatch(workspaceId: string, rows: EventRow[], trusted: boolean, reserved: readonly string[]): Promise<{ accepted: number; recorded: number }> {
-    const [counts] = await this.ds.query<{ accepted: number; recorded: number }[]>(
-      INSERT_EVENT_BATCH_SQL,
+    const [counts] = await runPrepared<{ accepted: number; recorded: number }>(
+      this.ds,
+      INSERT_EVENT_BATCH,
       [
         workspaceId,
         rows.map((r) => r.type),

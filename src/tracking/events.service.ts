@@ -46,9 +46,8 @@ export class EventsService {
     });
     if (errors.length > 0) throw new ValidationException(errors, 'Some events are invalid; none were stored.');
     const { accepted, recorded } = await this.events.insertBatch(key.workspaceId, rows, key.secret, SERVER_EVENT_TYPES);
-    // After the commit, not inside a transaction: the batch stays one round-trip. Should this process
-    // die in between, the funnels-sweep job wakes the workspace within a minute.
-    if (recorded > 0) await this.domainEvents.wake(key.workspaceId);
+    // After the commit, and coalesced with other batches: the batch stays one round trip.
+    if (recorded > 0) this.domainEvents.wakeSoon(key.workspaceId);
     return { accepted };
   }
 }
