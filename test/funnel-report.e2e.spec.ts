@@ -19,8 +19,8 @@ const PREVIOUS: Record<string, string | undefined> = { confirmed: 'lead', custom
  * A contact with a first-touch channel, stage entries at known times (each entry's time from the
  * previous stage when it came from there, as the engine stores it), and a current stage (the last entry).
  */
-async function craft(ws: Session, funnel: FunnelBody, channel: string | null, entries: Entry[]): Promise<string> {
-  const [contact] = await t.sql<{ id: string }>(
+async function craft(ws: Session, funnel: FunnelBody, channel: string | null, entries: Entry[], app: TestApp = t): Promise<string> {
+  const [contact] = await app.sql<{ id: string }>(
     `INSERT INTO contacts (workspace_id, email, first_channel) VALUES ($1, $2, $3) RETURNING id`,
     [ws.workspaceId, `c-${Math.random().toString(36).slice(2)}@example.com`, channel],
   );
@@ -28,7 +28,7 @@ async function craft(ws: Session, funnel: FunnelBody, channel: string | null, en
   let before: Entry | null = null;
   for (const e of entries) {
     const seconds = before && PREVIOUS[e.stage] === before.stage ? (Date.parse(e.at) - Date.parse(before.at)) / 1000 : null;
-    await t.sql(
+    await app.sql(
       `INSERT INTO funnel_stage_history (workspace_id, funnel_id, contact_id, stage_id, entered_at, source, reason, channel, seconds_from_previous, first_entry)
        VALUES ($1, $2, $3, $4, $5, 'manual', 'crafted', $6, $7, true)`,
       [ws.workspaceId, funnel.id, contact.id, stageId(e.stage), e.at, channel, seconds],
@@ -36,7 +36,7 @@ async function craft(ws: Session, funnel: FunnelBody, channel: string | null, en
     before = e;
   }
   const last = entries[entries.length - 1];
-  await t.sql(
+  await app.sql(
     `INSERT INTO funnel_contacts (workspace_id, funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [ws.workspaceId, funnel.id, contact.id, stageId(last.stage), channel, last.at, entries[0].at],
   );
@@ -109,6 +109,61 @@ describe('funnel report', () => {
     // Without a window: the last 30 days, where nothing happened.
     const recent = await t.http().get(funnelPath(ws, `/${funnel.id}/report`)).set(...bearer(ws.accessToken)).expect(200);
     expect(recent.body.stages.map((s: { entered: number }) => s.entered)).toEqual([0, 0, 0]);
+  });
+
+  it('counts a window that starts and ends inside a day exactly (whole days from the daily rollup, the ends from 15-minute slots)', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    await craft(ws, funnel, 'instagram', [
+      { stage: 'lead', at: '2026-01-05T10:00:00Z' }, // before the window
+      { stage: 'confirmed', at: '2026-01-05T11:00:00Z' }, // first partial day: in
+      { stage: 'customer', at: '2026-01-08T12:00:00Z' }, // whole day: in
+    ]);
+    await craft(ws, funnel, 'facebook', [
+      { stage: 'lead', at: '2026-01-09T20:00:00Z' }, // last partial day: in
+      { stage: 'confirmed', at: '2026-01-09T21:00:00Z' }, // at the end of the window: out
+    ]);
+    const res = await t
+      .http()
+      .get(funnelPath(ws, `/${funnel.id}/report?from=2026-01-05T10:30:00Z&to=2026-01-09T21:00:00Z`))
+      .set(...bearer(ws.accessToken))
+      .expect(200);
+    expect(summary(res.body.stages)).toEqual([
+      ['lead', 1, 0, null, 100, null],
+      ['confirmed', 1, 0, 100, 100, 3600],
+      ['customer', 1, 1, 100, 100, 262800],
+    ]);
+    expect(res.body.medianSampleShare).toBe(1);
+  });
+
+  it('takes medians from a deterministic sample of contacts above the exact limit, and says so', async () => {
+    const sampled = await createTestApp({ REPORT_MEDIAN_EXACT_LIMIT: 8 });
+    try {
+      const ws = await newWorkspace(sampled);
+      const funnel = await newFunnel(sampled, ws);
+      for (let i = 0; i < 40; i++) {
+        await craft(ws, funnel, 'instagram', [
+          { stage: 'lead', at: '2026-01-05T00:00:00Z' },
+          { stage: 'confirmed', at: new Date(Date.parse('2026-01-05T00:00:00Z') + (i + 1) * 60_000).toISOString() },
+        ], sampled);
+      }
+      const res = await sampled
+        .http()
+        .get(funnelPath(ws, `/${funnel.id}/report?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`))
+        .set(...bearer(ws.accessToken))
+        .expect(200);
+      // 40 timed entries, limit 8: 13 of the 64 samples (ceil(64 * 8 / 40)).
+      expect(res.body.medianSampleShare).toBe(13 / 64);
+      const [expected] = await sampled.sql<{ median: number }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds_from_previous) AS median FROM funnel_stage_history
+          WHERE funnel_id = $1 AND seconds_from_previous IS NOT NULL AND sample < 13`,
+        [funnel.id],
+      );
+      expect(res.body.stages.map((s: { entered: number }) => s.entered)).toEqual([40, 40, 0]);
+      expect(res.body.stages[1].medianSecondsFromPrevious).toBe(expected.median);
+    } finally {
+      await sampled.close();
+    }
   });
 
   it('puts each entry on its calendar day in the time zone asked for', async () => {

@@ -1,5 +1,5 @@
 import { isTimeZone } from '../src/funnels/funnel-report.dto.js';
-import { reportStages } from '../src/funnels/funnel-report.js';
+import { countRanges, medianSamples, reportStages } from '../src/funnels/funnel-report.js';
 import {
   compileRules,
   entriesFor,
@@ -174,5 +174,38 @@ describe('report arithmetic', () => {
   it('accepts IANA zone names only', () => {
     expect(['UTC', 'Europe/Berlin', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1'].map(isTimeZone)).toEqual([true, true, true, true]);
     expect(['+01:00', 'Mars/Olympus', '', 'Europe/Berlin; DROP TABLE x', 42].map(isTimeZone)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe('funnel report windows', () => {
+  const d = (iso: string) => new Date(iso);
+
+  it('reads whole UTC days from the daily rollup and the partial ends from 15-minute slots', () => {
+    expect(countRanges(d('2026-01-05T10:30:00Z'), d('2026-01-09T21:00:00Z'), false)).toEqual({
+      days: { from: '2026-01-06', to: '2026-01-09' },
+      slots: [
+        { from: d('2026-01-05T10:30:00Z'), to: d('2026-01-06T00:00:00Z') },
+        { from: d('2026-01-09T00:00:00Z'), to: d('2026-01-09T21:00:00Z') },
+      ],
+    });
+    // Day-aligned ends: days only (the slot ranges are empty).
+    const aligned = countRanges(d('2026-01-01T00:00:00Z'), d('2026-02-01T00:00:00Z'), false);
+    expect(aligned.days).toEqual({ from: '2026-01-01', to: '2026-02-01' });
+    expect(aligned.slots.every((s) => s.from.getTime() === s.to.getTime())).toBe(true);
+  });
+
+  it('uses slots only inside one day, and for local-day buckets', () => {
+    const inside = countRanges(d('2026-01-05T10:30:00Z'), d('2026-01-05T21:00:00Z'), false);
+    expect(inside.days).toBeNull();
+    expect(inside.slots[0]).toEqual({ from: d('2026-01-05T10:30:00Z'), to: d('2026-01-05T21:00:00Z') });
+    expect(countRanges(d('2026-01-01T00:00:00Z'), d('2026-02-01T00:00:00Z'), true).days).toBeNull();
+  });
+
+  it('takes every sample up to the exact limit, and enough for about the limit above it', () => {
+    expect(medianSamples(0, 20_000)).toBe(64);
+    expect(medianSamples(20_000, 20_000)).toBe(64);
+    expect(medianSamples(40_000, 20_000)).toBe(32);
+    expect(medianSamples(100_000, 20_000)).toBe(13);
+    expect(medianSamples(10_000_000, 20_000)).toBe(1);
   });
 });

@@ -488,6 +488,14 @@ describe('report counts', () => {
       [funnel.id],
     );
     expect(rollup).toEqual(direct);
+    // The daily rollup sums the same entries per UTC day.
+    const byDay = (table: 'funnel_stage_counts' | 'funnel_stage_counts_daily', day: string) =>
+      t.sql<Record<string, unknown>>(
+        `SELECT ${day} AS day, stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM ${table}
+          WHERE funnel_id = $1 GROUP BY 1, 2, 3 HAVING sum(entered) <> 0 OR sum(still_in) <> 0 ORDER BY 1, 2, 3`,
+        [funnel.id],
+      );
+    expect(await byDay('funnel_stage_counts_daily', 'day')).toEqual(await byDay('funnel_stage_counts', `(slot AT TIME ZONE 'UTC')::date`));
     const report = await t.http().get(funnelPath(ws, `/${funnel.id}/report?groupBy=channel`)).set(...bearer(ws.accessToken)).expect(200);
     // Moved back to lead, the first customer stays counted as one entry each: lead, confirmed (skipped), customer.
     expect(report.body.stages.map((s: { key: string; entered: number; currentlyIn: number }) => [s.key, s.entered, s.currentlyIn])).toEqual([

@@ -189,6 +189,12 @@ export class AppConfig {
   @Min(1)
   SUBMISSION_LIMIT_PER_FORM = 6000;
 
+  // Funnel report: above this many timed stage entries in a window, medians come from a sample of contacts.
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  REPORT_MEDIAN_EXACT_LIMIT = 20_000;
+
   @Transform(toBool)
   @IsBoolean()
   LOG_REQUESTS = true;

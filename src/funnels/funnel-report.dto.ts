@@ -85,6 +85,12 @@ export class FunnelReport {
   @ApiProperty({ type: String, nullable: true, enum: CHANNELS }) channel: Channel | null;
   @ApiProperty({ type: String, nullable: true, enum: GROUP_BY }) groupBy: GroupBy | null;
   @ApiProperty({ description: 'The funnel\'s current setting; entries recorded earlier keep the setting of their time' }) skippedStagesCount: boolean;
+  @ApiProperty({
+    description:
+      'Share of the contacts whose timed entries the medians are taken over: 1 (exact) while the window holds at most REPORT_MEDIAN_EXACT_LIMIT ' +
+      'timed entries; above that, a deterministic sample of whole contacts of about that size (e.g. 0.125). Counts are always exact.',
+  })
+  medianSampleShare: number;
   @ApiProperty({ type: [FunnelReportStage], description: 'Totals over the window' }) stages: FunnelReportStage[];
   @ApiProperty({ type: [FunnelReportGroup], description: 'Present with groupBy: groups with at least one entry, channels by entries, days ascending' })
   groups: FunnelReportGroup[];

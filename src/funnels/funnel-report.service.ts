@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { ValidationException } from '../common/problem.js';
 import type { FunnelReport, FunnelReportGroup, FunnelReportQuery } from './funnel-report.dto.js';
 import { FunnelReportRepository } from './funnel-report.repository.js';
-import { reportStages, type StageCounts } from './funnel-report.js';
+import { countRanges, MEDIAN_SAMPLES, medianSamples, reportStages, type StageCounts } from './funnel-report.js';
 import { FunnelException } from './funnels.exception.js';
 import { FunnelsRepository } from './funnels.repository.js';
 
@@ -17,6 +18,7 @@ const INVALID_PARAMETER_VALUE = '22023';
 @Injectable()
 export class FunnelReportService {
   constructor(
+    private readonly config: AppConfig,
     private readonly funnels: FunnelsRepository,
     private readonly reports: FunnelReportRepository,
   ) {}
@@ -33,14 +35,24 @@ export class FunnelReportService {
     }
     const tz = q.tz ?? 'UTC';
     const window = { from, to, channel: q.channel ?? null, groupBy: q.groupBy ?? null, tz };
-    const rows = await this.reports.counts(ws.id, funnelId, window).catch((err: unknown) => {
+    const unknownZone = (err: unknown) => {
       // A zone the runtime knows but this PostgreSQL's tzdata does not.
       if ((err as { code?: string }).code === INVALID_PARAMETER_VALUE) throw new ValidationException([{ field: 'tz', message: 'unknown time zone' }]);
       throw err;
-    });
+    };
+    const counts = await this.reports.counts(ws.id, funnelId, window, countRanges(from, to, window.groupBy === 'day')).catch(unknownZone);
+    // Entries of every stage but the first can be timed: exact medians up to the limit, a sample above.
+    const firstStageId = funnel.stages.find((s) => s.archivedAt === null)?.id;
+    const timed = counts.filter((r) => r.isTotal && r.stageId !== firstStageId).reduce((n, r) => n + r.entered, 0);
+    const samples = medianSamples(timed, this.config.REPORT_MEDIAN_EXACT_LIMIT);
+    const medians = timed === 0 ? [] : await this.reports.medians(ws.id, funnelId, window, samples).catch(unknownZone);
     // Counts and medians come as separate rows: merged per group and stage.
     const totals = new Map<string, StageCounts>();
     const groups = new Map<string, Map<string, StageCounts>>();
+    const rows = [
+      ...counts.map((r) => ({ ...r, medianSecondsFromPrevious: null })),
+      ...medians.map((r) => ({ ...r, entered: 0, currentlyIn: 0 })),
+    ];
     for (const r of rows) {
       let target = totals;
       if (!r.isTotal) {
@@ -70,6 +82,7 @@ export class FunnelReportService {
       channel: window.channel,
       groupBy: window.groupBy,
       skippedStagesCount: funnel.skippedStagesCount,
+      medianSampleShare: samples / MEDIAN_SAMPLES,
       stages: reportStages(stages, totals),
       groups: grouped,
     };
