@@ -9,7 +9,7 @@ import { classifyChannel, type TouchContext } from '../src/tracking/attribution.
 import { KeyedCoalescer } from '../src/common/keyed-coalescer.js';
 import { RATE_LIMIT_HIT } from '../src/common/rate-limit.repository.js';
 import { UNIQUE_VIOLATION } from '../src/contacts/contact-upsert.statement.js';
-import { recordSubmissionQuery } from '../src/forms/submission.statement.js';
+import { newSubmission, recordSubmissionQuery } from '../src/forms/submission.statement.js';
 import { INSERT_EVENT_BATCH } from '../src/tracking/events.repository.js';
 
 /**
@@ -18,9 +18,9 @@ import { INSERT_EVENT_BATCH } from '../src/tracking/events.repository.js';
  * passport, pipes, helmet, request ids or metrics). The app's cost is measured against this.
  * Keep each query byte-for-byte equal to what the app sends (see the source named above each one):
  * `npm run bench` compares the statements both sides send for one request of each scenario.
- * The pure business functions (form field checks, channel attribution, the submission statement's
- * parameter list, the wake-up coalescer) are the app's own, imported: they are the same work on both
- * sides, and the bench measures what is around them. The hot statements are named (prepared once per
+ * The pure business functions (form field checks, channel attribution, what a checked submission
+ * writes and its statement parameters, the wake-up coalescer) are the app's own, imported: they are
+ * the same work on both sides, and the bench measures what is around them. The hot statements are named (prepared once per
  * connection) on both sides, as src/database/prepared.ts does.
  */
 
@@ -105,7 +105,7 @@ const findActiveFormSql = (byId: boolean): string => `SELECT id, workspace_id AS
 
 // RateLimitRepository.hit, SubmissionsRepository.record and EventsRepository.insertBatch: named
 // statements, sent as { name, text, values } exactly as runPrepared does.
-const prepared = (p: { name: string; text: string }, values: unknown[]) => ({ name: p.name, text: p.text, values });
+const named = (p: { name: string; text: string }, values: unknown[]) => ({ name: p.name, text: p.text, values });
 
 // AuthService: WORKSPACES_IN_SESSION (100), fetched as limit + 1 to know whether there is more.
 const WORKSPACES_IN_SESSION = 100;
@@ -299,61 +299,28 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
     [`submit:form:${form.id}`, env.submissionLimitPerForm],
   ]);
   const counted = await pool.query<{ key: string; hits: number; resetInSeconds: number }>(
-    prepared(RATE_LIMIT_HIT, [[...new Set(max.keys())].sort(), SUBMISSION_WINDOW_SECONDS]),
+    named(RATE_LIMIT_HIT, [[...new Set(max.keys())].sort(), SUBMISSION_WINDOW_SECONDS]),
   );
   if (counted.rows.some((c) => c.hits > (max.get(c.key) ?? Infinity))) return problem(reply, 429, 'Too Many Requests');
 
   const checked = checkSubmission(def, body.fields, body.consent ?? {});
   if (!checked.ok) return problem(reply, 400, 'Bad Request');
-  const value = checked.value;
-  const { anonymousId, ...touchContext } = context;
-  const channel = classifyChannel(touchContext as TouchContext);
-  const touch = { ...touchContext, channel, at: new Date().toISOString() };
-  const emailConsent = value.consents.some((c) => c.channel === 'email');
-  const smsConsent = value.consents.some((c) => c.channel === 'sms');
-  if (def.doubleOptIn && emailConsent) return problem(reply, 501, 'Double opt-in is not implemented in the baseline');
-  const userAgent = req.headers['user-agent']?.slice(0, 500) ?? null;
-
-  const { statement, values } = recordSubmissionQuery({
-    workspaceId: form.workspaceId,
-    formId: form.id,
-    formVersion: form.version,
-    contact: {
-      email: value.email,
-      phone: value.phone,
-      firstName: value.firstName,
-      lastName: value.lastName,
-      attributes: value.attributes,
-      tags: def.tags,
-      touch,
-      emailConsent: emailConsent ? 'subscribed' : null,
-      smsConsent: smsConsent ? 'subscribed' : null,
-    },
-    values: value.values,
+  const submission = newSubmission({
+    form: { id: form.id, workspaceId: form.workspaceId, version: form.version, tags: def.tags, doubleOptIn: def.doubleOptIn },
+    value: checked.value,
     context,
-    channel,
     ip,
-    userAgent,
-    status: 201,
+    userAgent: req.headers['user-agent']?.slice(0, 500) ?? null,
     idempotencyKey: null,
     requestHash: null,
-    consents: value.consents.map((c) => ({ channel: c.channel, status: 'granted', wording: c.text })),
-    anonymousId: anonymousId ?? null,
-    eventProperties: {
-      formId: form.id,
-      formVersion: form.version,
-      channel,
-      url: touchContext.url,
-      utm_source: touchContext.utm_source,
-      utm_medium: touchContext.utm_medium,
-      utm_campaign: touchContext.utm_campaign,
-    },
   });
+  if (submission.status === 202) return problem(reply, 501, 'Double opt-in is not implemented in the baseline');
+  const { statement, values } = recordSubmissionQuery(submission);
   // One statement, its own transaction; run again when a concurrent insert of the same new person won.
   let submissionId: string;
   for (let attempt = 0; ; attempt++) {
     try {
-      const rows = await pool.query<{ submissionId: string; contactId: string }>(prepared(statement, values));
+      const rows = await pool.query<{ submissionId: string; contactId: string }>(named(statement, values));
       submissionId = rows.rows[0].submissionId;
       break;
     } catch (err) {
@@ -400,7 +367,7 @@ app.post('/v1/public/events', { bodyLimit: PUBLIC_BODY_LIMIT_BYTES }, async (req
       occurredAt: new Date(at).toISOString(),
     });
   }
-  const result = await pool.query<{ accepted: number; recorded: number }>(prepared(INSERT_EVENT_BATCH, [
+  const result = await pool.query<{ accepted: number; recorded: number }>(named(INSERT_EVENT_BATCH, [
     key.workspaceId,
     rows.map((r) => r.type),
     rows.map((r) => r.anonymousId),

@@ -33,8 +33,8 @@ export class FunnelReportScale1795256100000 implements MigrationInterface {
       SELECT funnel_id, (slot AT TIME ZONE 'UTC')::date, stage_id, channel, min(workspace_id::text)::uuid, sum(entered), sum(still_in)
         FROM funnel_stage_counts
        GROUP BY 1, 2, 3, 4`);
-    await q.query(HISTORY_COUNTED_WITH_DAYS);
-    await q.query(CONTACTS_COUNTED_WITH_DAYS);
+    await q.query(historyCounted([SLOTS, DAYS]));
+    await q.query(contactsCounted([SLOTS, DAYS]));
 
     await q.query(`
       ALTER TABLE funnel_stage_history
@@ -52,103 +52,65 @@ export class FunnelReportScale1795256100000 implements MigrationInterface {
        INCLUDE (workspace_id, stage_id, channel, seconds_from_previous) WHERE first_entry AND seconds_from_previous IS NOT NULL`);
     await q.query(`DROP INDEX funnel_stage_history_sample_idx`);
     await q.query(`ALTER TABLE funnel_stage_history DROP COLUMN sample`);
-    await q.query(HISTORY_COUNTED_SLOTS_ONLY);
-    await q.query(CONTACTS_COUNTED_SLOTS_ONLY);
+    // Back to the functions of 1795255000000-Funnels.
+    await q.query(historyCounted([SLOTS]));
+    await q.query(contactsCounted([SLOTS]));
     await q.query(`DROP TABLE funnel_stage_counts_daily`);
   }
 }
 
+/** A time grain of the funnel counts: its table, key column, and how an entry time maps to it. */
+interface Grain {
+  table: string;
+  key: string;
+  of: (at: string) => string;
+}
+
+const SLOTS: Grain = { table: 'funnel_stage_counts', key: 'slot', of: (at) => `funnel_counts_slot(${at})` };
+const DAYS: Grain = { table: 'funnel_stage_counts_daily', key: 'day', of: (at) => `(${at} AT TIME ZONE 'UTC')::date` };
+
 // Increments are upserts in key order (two writers never lock the same rows in opposite orders);
-// decrements only update: a row already gone with its funnel stays gone. Slots first, then days.
-const HISTORY_COUNTED_WITH_DAYS = `
+// decrements only update: a row already gone with its funnel stays gone. Grains in the order given.
+const increments = (column: string, where: string, grains: Grain[]) =>
+  grains
+    .map(
+      (g) => `
+      INSERT INTO ${g.table} AS c (funnel_id, ${g.key}, stage_id, channel, workspace_id, ${column})
+      SELECT funnel_id, ${g.of('entered_at')}, stage_id, coalesce(channel, ''), workspace_id, count(*)
+        FROM new_rows ${where}
+       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
+      ON CONFLICT (funnel_id, ${g.key}, stage_id, channel) DO UPDATE SET ${column} = c.${column} + EXCLUDED.${column};`,
+    )
+    .join('');
+
+const decrements = (column: string, where: string, grains: Grain[]) =>
+  grains
+    .map(
+      (g) => `
+      UPDATE ${g.table} c SET ${column} = c.${column} - d.n
+        FROM (SELECT funnel_id, ${g.of('entered_at')} AS ${g.key}, stage_id, coalesce(channel, '') AS channel, count(*) AS n
+                FROM old_rows ${where} GROUP BY 1, 2, 3, 4) d
+       WHERE c.funnel_id = d.funnel_id AND c.${g.key} = d.${g.key} AND c.stage_id = d.stage_id AND c.channel = d.channel;`,
+    )
+    .join('');
+
+/** First entries per grain (the history's statement trigger). */
+const historyCounted = (grains: Grain[]) => `
   CREATE OR REPLACE FUNCTION funnel_history_counted() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF TG_OP = 'INSERT' THEN
-      INSERT INTO funnel_stage_counts AS c (funnel_id, slot, stage_id, channel, workspace_id, entered)
-      SELECT funnel_id, funnel_counts_slot(entered_at), stage_id, coalesce(channel, ''), workspace_id, count(*)
-        FROM new_rows WHERE first_entry
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (funnel_id, slot, stage_id, channel) DO UPDATE SET entered = c.entered + EXCLUDED.entered;
-      INSERT INTO funnel_stage_counts_daily AS c (funnel_id, day, stage_id, channel, workspace_id, entered)
-      SELECT funnel_id, (entered_at AT TIME ZONE 'UTC')::date, stage_id, coalesce(channel, ''), workspace_id, count(*)
-        FROM new_rows WHERE first_entry
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (funnel_id, day, stage_id, channel) DO UPDATE SET entered = c.entered + EXCLUDED.entered;
-    ELSE
-      UPDATE funnel_stage_counts c SET entered = c.entered - d.n
-        FROM (SELECT funnel_id, funnel_counts_slot(entered_at) AS slot, stage_id, coalesce(channel, '') AS channel, count(*) AS n
-                FROM old_rows WHERE first_entry GROUP BY 1, 2, 3, 4) d
-       WHERE c.funnel_id = d.funnel_id AND c.slot = d.slot AND c.stage_id = d.stage_id AND c.channel = d.channel;
-      UPDATE funnel_stage_counts_daily c SET entered = c.entered - d.n
-        FROM (SELECT funnel_id, (entered_at AT TIME ZONE 'UTC')::date AS day, stage_id, coalesce(channel, '') AS channel, count(*) AS n
-                FROM old_rows WHERE first_entry GROUP BY 1, 2, 3, 4) d
-       WHERE c.funnel_id = d.funnel_id AND c.day = d.day AND c.stage_id = d.stage_id AND c.channel = d.channel;
+    IF TG_OP = 'INSERT' THEN${increments('entered', 'WHERE first_entry', grains)}
+    ELSE${decrements('entered', 'WHERE first_entry', grains)}
     END IF;
     RETURN NULL;
   END $$`;
 
-const CONTACTS_COUNTED_WITH_DAYS = `
+/** Contacts still in a stage per grain of their entry (the current stages' statement trigger). */
+const contactsCounted = (grains: Grain[]) => `
   CREATE OR REPLACE FUNCTION funnel_contacts_counted() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-      UPDATE funnel_stage_counts c SET still_in = c.still_in - d.n
-        FROM (SELECT funnel_id, funnel_counts_slot(entered_at) AS slot, stage_id, coalesce(channel, '') AS channel, count(*) AS n
-                FROM old_rows GROUP BY 1, 2, 3, 4) d
-       WHERE c.funnel_id = d.funnel_id AND c.slot = d.slot AND c.stage_id = d.stage_id AND c.channel = d.channel;
-      UPDATE funnel_stage_counts_daily c SET still_in = c.still_in - d.n
-        FROM (SELECT funnel_id, (entered_at AT TIME ZONE 'UTC')::date AS day, stage_id, coalesce(channel, '') AS channel, count(*) AS n
-                FROM old_rows GROUP BY 1, 2, 3, 4) d
-       WHERE c.funnel_id = d.funnel_id AND c.day = d.day AND c.stage_id = d.stage_id AND c.channel = d.channel;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN${decrements('still_in', '', grains)}
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-      INSERT INTO funnel_stage_counts AS c (funnel_id, slot, stage_id, channel, workspace_id, still_in)
-      SELECT funnel_id, funnel_counts_slot(entered_at), stage_id, coalesce(channel, ''), workspace_id, count(*)
-        FROM new_rows
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (funnel_id, slot, stage_id, channel) DO UPDATE SET still_in = c.still_in + EXCLUDED.still_in;
-      INSERT INTO funnel_stage_counts_daily AS c (funnel_id, day, stage_id, channel, workspace_id, still_in)
-      SELECT funnel_id, (entered_at AT TIME ZONE 'UTC')::date, stage_id, coalesce(channel, ''), workspace_id, count(*)
-        FROM new_rows
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (funnel_id, day, stage_id, channel) DO UPDATE SET still_in = c.still_in + EXCLUDED.still_in;
-    END IF;
-    RETURN NULL;
-  END $$`;
-
-// The versions of 1795255000000-Funnels, for down().
-const HISTORY_COUNTED_SLOTS_ONLY = `
-  CREATE OR REPLACE FUNCTION funnel_history_counted() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN
-    IF TG_OP = 'INSERT' THEN
-      INSERT INTO funnel_stage_counts AS c (funnel_id, slot, stage_id, channel, workspace_id, entered)
-      SELECT funnel_id, funnel_counts_slot(entered_at), stage_id, coalesce(channel, ''), workspace_id, count(*)
-        FROM new_rows WHERE first_entry
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (funnel_id, slot, stage_id, channel) DO UPDATE SET entered = c.entered + EXCLUDED.entered;
-    ELSE
-      UPDATE funnel_stage_counts c SET entered = c.entered - d.n
-        FROM (SELECT funnel_id, funnel_counts_slot(entered_at) AS slot, stage_id, coalesce(channel, '') AS channel, count(*) AS n
-                FROM old_rows WHERE first_entry GROUP BY 1, 2, 3, 4) d
-       WHERE c.funnel_id = d.funnel_id AND c.slot = d.slot AND c.stage_id = d.stage_id AND c.channel = d.channel;
-    END IF;
-    RETURN NULL;
-  END $$`;
-
-const CONTACTS_COUNTED_SLOTS_ONLY = `
-  CREATE OR REPLACE FUNCTION funnel_contacts_counted() RETURNS trigger LANGUAGE plpgsql AS $$
-  BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-      UPDATE funnel_stage_counts c SET still_in = c.still_in - d.n
-        FROM (SELECT funnel_id, funnel_counts_slot(entered_at) AS slot, stage_id, coalesce(channel, '') AS channel, count(*) AS n
-                FROM old_rows GROUP BY 1, 2, 3, 4) d
-       WHERE c.funnel_id = d.funnel_id AND c.slot = d.slot AND c.stage_id = d.stage_id AND c.channel = d.channel;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-      INSERT INTO funnel_stage_counts AS c (funnel_id, slot, stage_id, channel, workspace_id, still_in)
-      SELECT funnel_id, funnel_counts_slot(entered_at), stage_id, coalesce(channel, ''), workspace_id, count(*)
-        FROM new_rows
-       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4
-      ON CONFLICT (funnel_id, slot, stage_id, channel) DO UPDATE SET still_in = c.still_in + EXCLUDED.still_in;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN${increments('still_in', '', grains)}
     END IF;
     RETURN NULL;
   END $$`;

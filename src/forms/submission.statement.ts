@@ -1,6 +1,9 @@
 import type { ContactInput } from '../contacts/contact.types.js';
 import { CONTACT_UPSERT_CTES, contactUpsertParams } from '../contacts/contact-upsert.statement.js';
 import { prepared, type PreparedStatement } from '../database/prepared.js';
+import { classifyChannel, type Touch } from '../tracking/attribution.js';
+import type { SentContext } from '../tracking/touch-context.js';
+import type { NormalisedSubmission } from './form-definition.js';
 
 export interface NewSubmission {
   workspaceId: string;
@@ -21,6 +24,67 @@ export interface NewSubmission {
   anonymousId: string | null;
   // form.submitted's properties; the statement adds submissionId.
   eventProperties: Record<string, unknown>;
+}
+
+export interface SubmissionInput {
+  form: { id: string; workspaceId: string; version: number; tags: string[]; doubleOptIn: boolean };
+  // The form's fields, checked and normalised (checkSubmission).
+  value: NormalisedSubmission;
+  context: SentContext;
+  ip: string | null;
+  userAgent: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+/**
+ * What a checked submission writes: the channel from its context, consent states (email pending
+ * under double opt-in, then 202), the ledger rows and form.submitted's properties. Pure: the app and
+ * the bench baseline build the same statement parameters from it.
+ */
+export function newSubmission(input: SubmissionInput): NewSubmission {
+  const { form, value } = input;
+  const { anonymousId, ...touchContext } = input.context;
+  const channel = classifyChannel(touchContext);
+  const touch: Touch = { ...touchContext, channel, at: new Date().toISOString() };
+  const emailConsent = value.consents.some((c) => c.channel === 'email');
+  const smsConsent = value.consents.some((c) => c.channel === 'sms');
+  const pending = form.doubleOptIn && emailConsent;
+  return {
+    workspaceId: form.workspaceId,
+    formId: form.id,
+    formVersion: form.version,
+    contact: {
+      email: value.email,
+      phone: value.phone,
+      firstName: value.firstName,
+      lastName: value.lastName,
+      attributes: value.attributes,
+      tags: form.tags,
+      touch,
+      emailConsent: emailConsent ? (pending ? 'pending' : 'subscribed') : null,
+      smsConsent: smsConsent ? 'subscribed' : null,
+    },
+    values: value.values,
+    context: { ...input.context },
+    channel,
+    ip: input.ip,
+    userAgent: input.userAgent,
+    status: pending ? 202 : 201,
+    idempotencyKey: input.idempotencyKey,
+    requestHash: input.requestHash,
+    consents: value.consents.map((c) => ({ channel: c.channel, status: c.channel === 'email' && pending ? 'pending' : 'granted', wording: c.text })),
+    anonymousId: anonymousId ?? null,
+    eventProperties: {
+      formId: form.id,
+      formVersion: form.version,
+      channel,
+      url: touchContext.url,
+      utm_source: touchContext.utm_source,
+      utm_medium: touchContext.utm_medium,
+      utm_campaign: touchContext.utm_campaign,
+    },
+  };
 }
 
 export interface RecordedSubmission {

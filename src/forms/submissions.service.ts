@@ -8,14 +8,13 @@ import { AppConfig } from '../config/app-config.js';
 import { UNIQUE_VIOLATION } from '../contacts/contact-upsert.statement.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { classifyChannel, type Touch } from '../tracking/attribution.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from './form-definition.js';
 import { FormErrorCode, FormException } from './forms.exception.js';
 import type { SubmissionResponse } from './forms.dto.js';
 import type { SubmissionBody } from './submission-body.js';
 import { ActiveFormsCache } from './active-forms.cache.js';
 import type { PublicFormRow } from './forms.repository.js';
-import { IDEMPOTENCY_KEY_TAKEN, type NewSubmission, type RecordedSubmission } from './submission.statement.js';
+import { IDEMPOTENCY_KEY_TAKEN, newSubmission, type NewSubmission, type RecordedSubmission } from './submission.statement.js';
 import { SubmissionsRepository } from './submissions.repository.js';
 
 export interface RequestMeta {
@@ -80,51 +79,17 @@ export class SubmissionsService {
     }
     const checked = checkSubmission(def, dto.fields, dto.consent);
     if (!checked.ok) throw new ValidationException(checked.errors, 'Some fields need attention.');
-    const value = checked.value;
 
-    const { anonymousId, ...touchContext } = dto.context ?? {};
-    const channel = classifyChannel(touchContext);
-    const touch: Touch = { ...touchContext, channel, at: new Date().toISOString() };
-    const emailConsent = value.consents.some((c) => c.channel === 'email');
-    const smsConsent = value.consents.some((c) => c.channel === 'sms');
-    const pending = def.doubleOptIn && emailConsent;
-    const status = pending ? 202 : 201;
-
-    const submission: NewSubmission = {
-      workspaceId: form.workspaceId,
-      formId: form.id,
-      formVersion: form.version,
-      contact: {
-        email: value.email,
-        phone: value.phone,
-        firstName: value.firstName,
-        lastName: value.lastName,
-        attributes: value.attributes,
-        tags: def.tags,
-        touch,
-        emailConsent: emailConsent ? (pending ? 'pending' : 'subscribed') : null,
-        smsConsent: smsConsent ? 'subscribed' : null,
-      },
-      values: value.values,
-      context: dto.context ? { ...dto.context } : {},
-      channel,
+    const submission = newSubmission({
+      form: { id: form.id, workspaceId: form.workspaceId, version: form.version, tags: def.tags, doubleOptIn: def.doubleOptIn },
+      value: checked.value,
+      context: dto.context ?? {},
       ip: meta.ip,
       userAgent: meta.userAgent,
-      status,
       idempotencyKey: meta.idempotencyKey,
       requestHash,
-      consents: value.consents.map((c) => ({ channel: c.channel, status: c.channel === 'email' && pending ? 'pending' : 'granted', wording: c.text })),
-      anonymousId: anonymousId ?? null,
-      eventProperties: {
-        formId: form.id,
-        formVersion: form.version,
-        channel,
-        url: touchContext.url,
-        utm_source: touchContext.utm_source,
-        utm_medium: touchContext.utm_medium,
-        utm_campaign: touchContext.utm_campaign,
-      },
-    };
+    });
+    const pending = submission.status === 202;
     let recorded: RecordedSubmission;
     try {
       recorded = await this.record(submission, pending);
@@ -136,7 +101,7 @@ export class SubmissionsService {
       return this.replay(form, winner, requestHash);
     }
     this.domainEvents.wakeSoon(form.workspaceId);
-    return this.answer(def, recorded.submissionId, status);
+    return this.answer(def, recorded.submissionId, pending ? 202 : 201);
   }
 
   /**
