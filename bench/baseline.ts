@@ -8,7 +8,7 @@ import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from '../src/for
 import { classifyChannel, type TouchContext } from '../src/tracking/attribution.js';
 import { KeyedCoalescer } from '../src/common/keyed-coalescer.js';
 import { RATE_LIMIT_HIT } from '../src/common/rate-limit.repository.js';
-import { UNIQUE_VIOLATION } from '../src/contacts/contact-upsert.statement.js';
+import { PG_ERROR, pgErrorCode } from '../src/database/pg-errors.js';
 import { newSubmission, recordSubmissionQuery } from '../src/forms/submission.statement.js';
 import { INSERT_EVENT_BATCH } from '../src/tracking/events.repository.js';
 
@@ -324,7 +324,7 @@ app.post<{ Params: { formId: string } }>('/v1/public/forms/:formId/submissions',
       submissionId = rows.rows[0].submissionId;
       break;
     } catch (err) {
-      if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 2) throw err;
+      if (pgErrorCode(err) !== PG_ERROR.uniqueViolation || attempt >= 2) throw err;
     }
   }
   wakeUps.schedule(form.workspaceId);

@@ -2,10 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
 import { OnJob } from '../jobs/on-job.decorator.js';
 import { RollupsRepository } from './rollups.repository.js';
-
-const LOCK_NOT_AVAILABLE = '55P03';
 
 export interface RefreshOptions {
   // Queue behind a refresh in progress (default), or give up at once when one is running.
@@ -49,7 +48,7 @@ export class RollupsService {
         return { skipped: false, horizon, trafficRows, contactBuckets, ms: Math.round(performance.now() - started) };
       });
     } catch (err) {
-      if (options.wait === false && (err as { code?: string }).code === LOCK_NOT_AVAILABLE) return { skipped: true };
+      if (options.wait === false && pgErrorCode(err) === PG_ERROR.lockNotAvailable) return { skipped: true };
       throw err;
     }
   }

@@ -1,7 +1,5 @@
 import type { ContactInput } from './contact.types.js';
 
-export const UNIQUE_VIOLATION = '23505';
-
 /**
  * The contact upsert as three CTEs (`found`, `updated`, `inserted`) over parameters $1-$10 (see
  * contactUpsertParams): the standalone upsert below and the public submission's single statement

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { decodeCursor, toPage, type Page } from '../common/pagination.js';
 import { ValidationException } from '../common/problem.js';
+import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
 import { OnJob } from '../jobs/on-job.decorator.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { QUEUES } from '../jobs/queues.js';
@@ -28,7 +29,6 @@ export const MAX_STORED_ERRORS = 1000;
 // pg-boss runs a job once plus retryLimit retries; the last failed run marks the import failed.
 const MAX_RUNS = QUEUES['contacts-import'].retryLimit + 1;
 const IDEMPOTENCY_KEY = /^[\w.:-]{8,200}$/;
-const UNIQUE_VIOLATION = '23505';
 
 export interface ImportRequest {
   body: unknown;
@@ -90,7 +90,7 @@ export class ContactsImportService {
       return toImportResponse(created, []);
     } catch (err) {
       // The same key sent twice at once: the first one's import is the answer.
-      const earlier = key && (err as { code?: string }).code === UNIQUE_VIOLATION ? await this.imports.findByIdempotencyKey(ws.id, key) : null;
+      const earlier = key && pgErrorCode(err) === PG_ERROR.uniqueViolation ? await this.imports.findByIdempotencyKey(ws.id, key) : null;
       if (!earlier) throw err;
       return this.replay(earlier, requestHash);
     }
@@ -180,7 +180,7 @@ export class ContactsImportService {
           .upsert(em, job.workspaceId, { ...r.input, emailConsent: email ? 'subscribed' : null, smsConsent: sms ? 'subscribed' : null })
           .catch((err: unknown) => {
             // The row's email and phone belong to two different contacts: reported, not merged.
-            const constraint = (err as { code?: string; constraint?: string }).code === UNIQUE_VIOLATION ? (err as { constraint?: string }).constraint : undefined;
+            const constraint = pgErrorCode(err) === PG_ERROR.uniqueViolation ? (err as { constraint?: string }).constraint : undefined;
             if (!constraint) throw err;
             return constraint.includes('phone') ? 'phone' : 'email';
           });

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ContactInput } from './contact.types.js';
-import { contactUpsertParams, UNIQUE_VIOLATION, UPSERT_CONTACT_SQL } from './contact-upsert.statement.js';
+import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
+import { contactUpsertParams, UPSERT_CONTACT_SQL } from './contact-upsert.statement.js';
 
 export interface ConsentRecord {
   contactId: string;
@@ -41,7 +42,7 @@ export class ContactsWriteRepository {
         return result;
       } catch (err) {
         await em.query('ROLLBACK TO SAVEPOINT contact_upsert');
-        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 2) throw err;
+        if (pgErrorCode(err) !== PG_ERROR.uniqueViolation || attempt >= 2) throw err;
       }
     }
   }

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { ValidationException } from '../common/problem.js';
 import { RateLimitService } from '../common/rate-limit.service.js';
 import { AppConfig } from '../config/app-config.js';
-import { UNIQUE_VIOLATION } from '../contacts/contact-upsert.statement.js';
+import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { checkSubmission, HONEYPOT_FIELD, type FormDefinition } from './form-definition.js';
@@ -119,7 +119,7 @@ export class SubmissionsService {
           return recorded;
         });
       } catch (err) {
-        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= MAX_UPSERT_ATTEMPTS - 1) throw err;
+        if (pgErrorCode(err) !== PG_ERROR.uniqueViolation || attempt >= MAX_UPSERT_ATTEMPTS - 1) throw err;
       }
     }
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { ValidationException } from '../common/problem.js';
 import type { FunnelReport, FunnelReportGroup, FunnelReportQuery } from './funnel-report.dto.js';
@@ -13,7 +14,6 @@ const SLOT_MS = 15 * 60_000;
 const DEFAULT_DAYS = 30;
 // Day buckets: two years at most.
 const MAX_DAY_BUCKETS = 731;
-const INVALID_PARAMETER_VALUE = '22023';
 
 @Injectable()
 export class FunnelReportService {
@@ -37,7 +37,7 @@ export class FunnelReportService {
     const window = { from, to, channel: q.channel ?? null, groupBy: q.groupBy ?? null, tz };
     const unknownZone = (err: unknown) => {
       // A zone the runtime knows but this PostgreSQL's tzdata does not.
-      if ((err as { code?: string }).code === INVALID_PARAMETER_VALUE) throw new ValidationException([{ field: 'tz', message: 'unknown time zone' }]);
+      if (pgErrorCode(err) === PG_ERROR.invalidParameterValue) throw new ValidationException([{ field: 'tz', message: 'unknown time zone' }]);
       throw err;
     };
     const counts = await this.reports.counts(ws.id, funnelId, window, countRanges(from, to, window.groupBy === 'day')).catch(unknownZone);
