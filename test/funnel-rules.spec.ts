@@ -1,4 +1,4 @@
-import { isTimeZone } from '../src/funnels/funnel-report.dto.js';
+import { isTimeZone } from '../src/common/time-zone.js';
 import { countRanges, medianSamples, reportStages } from '../src/funnels/funnel-report.js';
 import {
   compileRules,

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsTimeZone, Matches } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
+import { IsIanaTimeZone } from '../common/time-zone.js';
 import type { CampaignRow, ChannelDayRow, ChannelRow, FormRow, WatermarkRow } from './analytics.repository.js';
 import { DATE_PATTERN, datesOf, percent, type ReportRange } from './report-range.js';
 
@@ -16,7 +17,7 @@ export class AnalyticsQuery {
 
   @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC', description: 'IANA time zone the days are counted in' })
   @IsOptional()
-  @IsTimeZone({ message: 'tz must be an IANA time zone, e.g. Europe/Berlin' })
+  @IsIanaTimeZone()
   tz?: string;
 }
 
@@ -138,7 +139,7 @@ export function toOverviewResponse(range: ReportRange, channelDays: ChannelDayRo
     if (row.newContacts > 0) day.byChannel.push({ channel: row.channel, newContacts: row.newContacts });
   }
   const days = [...byDate.values()];
-  for (const day of days) day.byChannel.sort((a, b) => b.newContacts - a.newContacts || a.channel.localeCompare(b.channel));
+  for (const day of days) day.byChannel.sort((a, b) => b.newContacts - a.newContacts || (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
   return {
     range: { from: range.from, to: range.to, tz: range.tz },
     totals: {

@@ -1,20 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional, Matches, ValidateBy } from 'class-validator';
+import { IsDateString, IsIn, IsOptional, Matches } from 'class-validator';
+import { IsIanaTimeZone } from '../common/time-zone.js';
 import { CHANNELS, type Channel } from '../tracking/attribution.js';
 
 export const GROUP_BY = ['channel', 'day'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
-
-/** An IANA zone name the runtime knows (Europe/Berlin, UTC). Offsets like +01:00 are refused: PostgreSQL reads them inverted. */
-export function isTimeZone(value: unknown): boolean {
-  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/.test(value)) return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const REPORT_DESCRIPTION = [
   'Per active stage, over [from, to):',
@@ -53,7 +43,7 @@ export class FunnelReportQuery {
   @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC', description: 'IANA time zone of the day buckets' })
   @IsOptional()
   @Matches(/^.{1,64}$/)
-  @ValidateBy({ name: 'isTimeZone', validator: { validate: isTimeZone, defaultMessage: () => 'tz must be an IANA time zone such as Europe/Berlin' } })
+  @IsIanaTimeZone()
   tz?: string;
 }
 
