@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { DomainEventsService } from '../src/domain-events/domain-events.service.js';
 import { FunnelEngineService } from '../src/funnels/funnel-engine.service.js';
-import { addMember, bearer, createKey, expectProblem, newWorkspace, type Session } from './support/factories.js';
+import { addMember, bearer, createKey, expectProblem, newWorkspace, uniqueEmail, type Session } from './support/factories.js';
 import { newForm, submit } from './support/forms.js';
 import {
+  countsOf,
   emailOpened,
   funnelPath,
   historyOf,
   newFunnel,
   newLead,
+  queueQuietly,
+  type QueuedEvent,
   recordEvents,
   requeue,
   settle,
@@ -454,6 +458,114 @@ describe('idempotency and coalescing', () => {
   });
 });
 
+describe('engine lanes', () => {
+  it("evaluates contacts in several lanes at once: each contact's events in order, every move once, counts exact", async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const channels = ['instagram', 'facebook', 'whatsapp', null];
+    const contacts = await t.sql<{ id: string; i: number }>(
+      `INSERT INTO contacts (workspace_id, email, email_status, first_channel)
+       SELECT $1::uuid, 'lane-' || i || '-' || $1::text || '@example.com', 'subscribed', ($2::text[])[1 + i % 4] FROM generate_series(0, 59) i
+       RETURNING id, split_part(email, '-', 2)::int AS i`,
+      [ws.workspaceId, channels],
+    );
+    // Per contact, in time order: signed up; two in three confirmed; one in five paid, some of those before
+    // confirming (the confirmation then changes nothing: stages only go forward).
+    const start = Date.now() - 3_600_000;
+    const journeysOf = contacts.map(({ id, i }) => {
+      const at = (k: number) => new Date(start + i * 1_000 + k * 100);
+      const list: QueuedEvent[] = [{ type: 'form.submitted', contactId: id, properties: {}, dedupeKey: `lanes:${id}:submitted`, occurredAt: at(0) }];
+      const paid = { type: 'payment.succeeded', contactId: id, properties: { amount: 10 }, dedupeKey: `lanes:${id}:paid`, occurredAt: at(2) };
+      const confirmed = { type: 'contact.confirmed', contactId: id, properties: {}, dedupeKey: `lanes:${id}:confirmed`, occurredAt: at(i % 10 === 0 ? 3 : 1) };
+      if (i % 3 !== 0) list.push(confirmed);
+      if (i % 5 === 0) list.push(paid);
+      return list.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+    });
+    // Interleaved across contacts as traffic arrives (every contact's first event, then every second one,
+    // …), each contact's own in its order: the queue's order is the order the engine must keep per contact.
+    const events = Array.from({ length: 3 }, (_, round) => journeysOf.flatMap((list) => list.slice(round, round + 1))).flat();
+    await queueQuietly(t, ws.workspaceId, events);
+
+    const result = await t.app.get(FunnelEngineService).evaluateWorkspace(ws.workspaceId, { lanes: 3, batchSize: 7 });
+    expect(result.events).toBe(events.length);
+    await settle(t, ws.workspaceId);
+
+    const expected = (i: number) => (i % 5 === 0 ? 'customer' : i % 3 !== 0 ? 'confirmed' : 'lead');
+    const journeys = await t.sql<{ i: number; stage: string; keys: string[]; chained: boolean }>(
+      `SELECT split_part(c.email, '-', 2)::int AS i, s.key AS stage,
+              (SELECT array_agg(hs.key || ':' || h.source ORDER BY h.id) FROM funnel_stage_history h JOIN funnel_stages hs ON hs.id = h.stage_id
+                WHERE h.funnel_id = fc.funnel_id AND h.contact_id = c.id) AS keys,
+              -- Each entry names the stage entered just before it: the moves ran in order.
+              (SELECT bool_and(h.from_stage_id IS NOT DISTINCT FROM h.prev) FROM (
+                 SELECT from_stage_id, lag(stage_id) OVER (ORDER BY id) AS prev FROM funnel_stage_history
+                  WHERE funnel_id = fc.funnel_id AND contact_id = c.id) h) AS chained
+         FROM contacts c JOIN funnel_contacts fc ON fc.contact_id = c.id AND fc.funnel_id = $2 JOIN funnel_stages s ON s.id = fc.stage_id
+        WHERE c.workspace_id = $1 ORDER BY 1`,
+      [ws.workspaceId, funnel.id],
+    );
+    expect(journeys).toHaveLength(60);
+    for (const j of journeys) {
+      expect({ i: j.i, stage: j.stage, chained: j.chained }).toEqual({ i: j.i, stage: expected(j.i), chained: true });
+      // Paid before confirming (or never): customer straight from lead, confirmed counted as skipped (the
+      // funnel's default), and a later confirmation moves nobody back.
+      const confirmedFirst = j.i % 3 !== 0 && j.i % 10 !== 0;
+      const path = j.i % 5 === 0
+        ? ['lead:rule', confirmedFirst ? 'confirmed:rule' : 'confirmed:skip', 'customer:rule']
+        : j.i % 3 !== 0 ? ['lead:rule', 'confirmed:rule'] : ['lead:rule'];
+      expect({ i: j.i, keys: j.keys }).toEqual({ i: j.i, keys: path });
+    }
+    const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM domain_events WHERE workspace_id = $1 AND type = 'contact.stage_changed'`, [ws.workspaceId]);
+    // One per move: skipped stages are entered without one.
+    expect(n).toBe(journeys.reduce((sum, j) => sum + j.keys.filter((k) => k.endsWith(':rule')).length, 0));
+    const { rollup, direct } = await countsOf(t, funnel.id);
+    expect(rollup).toEqual(direct);
+  });
+
+  it('runs a batch again when it deadlocks with another writer of the same contact', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    // Made and moved without a submission: a submission wakes the engine's job a moment later, and that
+    // worker could claim the event below before this test's own call does.
+    const [lead] = await t.sql<{ id: string }>(`INSERT INTO contacts (workspace_id, email, email_status) VALUES ($1, $2, 'subscribed') RETURNING id`, [
+      ws.workspaceId,
+      uniqueEmail('deadlock'),
+    ]);
+    const event = (type: string): QueuedEvent => ({ type, contactId: lead.id, properties: {}, dedupeKey: `deadlock:${type}:${lead.id}`, occurredAt: new Date() });
+    await queueQuietly(t, ws.workspaceId, [event('form.submitted')]);
+    await settle(t, ws.workspaceId);
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
+    await queueQuietly(t, ws.workspaceId, [event('contact.confirmed')]);
+
+    // Another writer holds the workspace's count lock, as a manual move or an erasure does from its first
+    // counted write until it commits.
+    const other = t.app.get(DataSource).createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      await other.query(`SELECT pg_advisory_xact_lock(hashtext('funnel_counts'), hashtext($1))`, [ws.workspaceId]);
+      // The batch locks the contact's current stage, writes, and waits for the count lock at the end of its statement.
+      const evaluation = t.app.get(FunnelEngineService).evaluateWorkspace(ws.workspaceId, { lanes: 1 });
+      for (let i = 0; ; i++) {
+        const waiting = await t.sql(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = hashtext($1)::oid`, [ws.workspaceId]);
+        if (waiting.length > 0) break;
+        if (i > 200) throw new Error('the batch never waited for the count lock');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // The other writer now wants the contact's row the batch holds: a deadlock. PostgreSQL aborts the
+      // batch (it waited first, so its check finds the cycle first); this call goes through once it has.
+      await other.query(`SELECT 1 FROM funnel_contacts WHERE funnel_id = $1 AND contact_id = $2 FOR UPDATE`, [funnel.id, lead.id]);
+      await other.commitTransaction();
+      // The batch ran again and moved the contact.
+      expect(await evaluation).toMatchObject({ events: 1, moves: 1 });
+    } finally {
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+    }
+    expect(await stageOf(t, funnel.id, lead.id)).toBe('confirmed');
+    expect((await historyOf(t, funnel.id, lead.id)).map((h) => h.key)).toEqual(['lead', 'confirmed']);
+  });
+});
+
 describe('report counts', () => {
   it('keeps the rollup equal to a direct count through rule moves, manual moves and an erasure', async () => {
     const ws = await newWorkspace(t);
@@ -474,19 +586,7 @@ describe('report counts', () => {
     await move(leads[2].id, 'confirmed');
     await t.http().delete(`/v1/workspaces/${ws.workspaceId}/contacts/${leads[1].id}`).set(...bearer(ws.accessToken)).expect(204);
 
-    const rollup = await t.sql<{ stage_id: string; channel: string; entered: number; still_in: number }>(
-      `SELECT stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM funnel_stage_counts
-        WHERE funnel_id = $1 GROUP BY 1, 2 HAVING sum(entered) <> 0 OR sum(still_in) <> 0 ORDER BY 1, 2`,
-      [funnel.id],
-    );
-    const direct = await t.sql<{ stage_id: string; channel: string; entered: number; still_in: number }>(
-      `SELECT stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM (
-         SELECT stage_id, coalesce(channel, '') AS channel, 1 AS entered, 0 AS still_in FROM funnel_stage_history WHERE funnel_id = $1 AND first_entry
-         UNION ALL
-         SELECT stage_id, coalesce(channel, ''), 0, 1 FROM funnel_contacts WHERE funnel_id = $1) x
-        GROUP BY 1, 2 ORDER BY 1, 2`,
-      [funnel.id],
-    );
+    const { rollup, direct } = await countsOf(t, funnel.id);
     expect(rollup).toEqual(direct);
     // The daily rollup sums the same entries per UTC day.
     const byDay = (table: 'funnel_stage_counts' | 'funnel_stage_counts_daily', day: string) =>

@@ -195,6 +195,14 @@ export class AppConfig {
   @Min(1)
   REPORT_MEDIAN_EXACT_LIMIT = 20_000;
 
+  // Funnel rule engine: batches of one workspace evaluated at once, each over its own share of the
+  // contacts. About the database's cores; 1 evaluates strictly one batch after another.
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  FUNNEL_ENGINE_LANES = 2;
+
   @Transform(toBool)
   @IsBoolean()
   LOG_REQUESTS = true;

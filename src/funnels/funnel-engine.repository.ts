@@ -25,7 +25,31 @@ export interface CurrentWrite {
   funnelEnteredAt: Date;
 }
 
+/** `contact.stage_changed` of one move, recorded if its pair's current stage was written. */
+export interface ChangeWrite {
+  funnelId: string;
+  contactId: string;
+  properties: Record<string, unknown>;
+  dedupeKey: string;
+  occurredAt: Date;
+}
+
+export interface MovesWrite {
+  history: HistoryWrite[];
+  // One per (funnel, contact), sorted by that pair.
+  current: CurrentWrite[];
+  changes: ChangeWrite[];
+}
+
 export type LockedStage = CurrentStage & { funnelId: string; contactId: string };
+
+/** Lane `index` of `of`: the contacts whose id's last byte modulo `of` is `index`. */
+export interface Lane {
+  index: number;
+  of: number;
+}
+
+export const SINGLE_LANE: Lane = { index: 0, of: 1 };
 
 /** The rule engine's SQL: claim events, lock and move contacts. All in the caller's transaction. */
 @Injectable()
@@ -63,15 +87,22 @@ export class FunnelEngineRepository {
 
   /**
    * Takes the next queued events in id order by deleting them from the queue: rows another worker holds
-   * are skipped, not waited for, and a rollback puts them back. `claimed` counts queue rows, `events`
-   * holds those whose event still exists (an erased contact's are gone).
+   * are skipped, not waited for, and a rollback puts them back. With `lanes` > 1, only the events of
+   * contacts in lane `lane` (their id's last byte modulo `lanes`): every event of a contact goes to the
+   * same lane, so lanes run side by side without ever moving one contact at once. A queue row whose
+   * event is gone (its contact was erased) is claimed by any lane and dropped. `claimed` counts queue
+   * rows, `events` holds those whose event still exists.
    */
-  async claim(em: EntityManager, workspaceId: string, limit: number): Promise<{ claimed: number; events: ClaimedEvent[] }> {
+  async claim(em: EntityManager, workspaceId: string, limit: number, lane: Lane = SINGLE_LANE): Promise<{ claimed: number; events: ClaimedEvent[] }> {
     const rows = await em.query<(ClaimedEvent | { id: null })[]>(
       `WITH picked AS MATERIALIZED (
          -- Materialized: evaluated once. As a subquery of the DELETE it could run again per row and,
          -- skipping other rows each time, take more than the limit.
-         SELECT event_id FROM domain_event_queue WHERE workspace_id = $1 ORDER BY event_id LIMIT $2 FOR UPDATE SKIP LOCKED
+         SELECT q.event_id FROM domain_event_queue q
+           LEFT JOIN domain_events e ON e.id = q.event_id
+          WHERE q.workspace_id = $1 AND ($3 = 1 OR e.id IS NULL OR get_byte(uuid_send(e.contact_id), 15) % $3 = $4)
+          ORDER BY q.event_id LIMIT $2
+            FOR UPDATE OF q SKIP LOCKED
        ), claimed AS (
          DELETE FROM domain_event_queue q USING picked
           WHERE q.workspace_id = $1 AND q.event_id = picked.event_id
@@ -82,7 +113,7 @@ export class FunnelEngineRepository {
          LEFT JOIN domain_events e ON e.id = claimed.event_id
          LEFT JOIN contacts c ON c.id = e.contact_id
         ORDER BY claimed.event_id`,
-      [workspaceId, limit],
+      [workspaceId, limit, lane.of, lane.index],
     );
     return { claimed: rows.length, events: rows.filter((r): r is ClaimedEvent => r.id !== null) };
   }
@@ -114,64 +145,74 @@ export class FunnelEngineRepository {
   }
 
   /**
-   * History rows in one statement; a row for an event already applied to that stage is skipped. An entry
-   * is the contact's first into that stage unless one is already recorded (the unique index on first
-   * entries turns a concurrent duplicate into an error, and the batch is retried).
+   * A batch's moves in one statement: the history rows, the current stages, and `contact.stage_changed`
+   * for each change that took. The count triggers of history and current stages fire at its end, so
+   * the workspace's count lock (FunnelCountsLock) is held only from there to the commit.
+   *
+   * - History: a row for an event already applied to that stage is skipped. An entry is the contact's
+   *   first into that stage unless one is already recorded (the unique index on first entries turns a
+   *   concurrent duplicate into an error, and the batch is retried).
+   * - Current stages, forward only: a row another transaction created meanwhile (a manual move racing
+   *   the contact's first rule move) is replaced only by a later stage. Rows come sorted by pair, so
+   *   two writers inserting the same new rows take their locks in the same order.
+   * - A change is announced only when its pair's current stage was written.
    */
-  async insertHistory(em: EntityManager, workspaceId: string, rows: HistoryWrite[]): Promise<void> {
-    if (rows.length === 0) return;
+  async write(em: EntityManager, workspaceId: string, moves: MovesWrite): Promise<void> {
+    const { history, current, changes } = moves;
+    // Every data-modifying CTE runs to completion whether the outer query reads it or not.
     await em.query(
-      `INSERT INTO funnel_stage_history (workspace_id, funnel_id, contact_id, stage_id, from_stage_id, entered_at, source, domain_event_id,
-                                         event_type, channel, seconds_from_previous, first_entry)
-       SELECT $1, u.funnel_id, u.contact_id, u.stage_id, u.from_stage_id, u.entered_at, u.source, u.domain_event_id, u.event_type, u.channel,
-              u.seconds_from_previous,
-              NOT EXISTS (SELECT 1 FROM funnel_stage_history h
-                           WHERE h.funnel_id = u.funnel_id AND h.contact_id = u.contact_id AND h.stage_id = u.stage_id AND h.first_entry)
-         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[])
-              AS u(funnel_id, contact_id, stage_id, from_stage_id, entered_at, source, domain_event_id, event_type, channel, seconds_from_previous)
-       ON CONFLICT (domain_event_id, funnel_id, stage_id) WHERE domain_event_id IS NOT NULL DO NOTHING`,
+      `WITH history AS (
+         INSERT INTO funnel_stage_history (workspace_id, funnel_id, contact_id, stage_id, from_stage_id, entered_at, source, domain_event_id,
+                                           event_type, channel, seconds_from_previous, first_entry)
+         SELECT $1, u.funnel_id, u.contact_id, u.stage_id, u.from_stage_id, u.entered_at, u.source, u.domain_event_id, u.event_type, u.channel,
+                u.seconds_from_previous,
+                NOT EXISTS (SELECT 1 FROM funnel_stage_history h
+                             WHERE h.funnel_id = u.funnel_id AND h.contact_id = u.contact_id AND h.stage_id = u.stage_id AND h.first_entry)
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[])
+                AS u(funnel_id, contact_id, stage_id, from_stage_id, entered_at, source, domain_event_id, event_type, channel, seconds_from_previous)
+         ON CONFLICT (domain_event_id, funnel_id, stage_id) WHERE domain_event_id IS NOT NULL DO NOTHING
+       ), written AS (
+         INSERT INTO funnel_contacts AS fc (workspace_id, funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at)
+         SELECT $1, u.funnel_id, u.contact_id, u.stage_id, u.channel, u.entered_at, u.funnel_entered_at
+           FROM unnest($12::uuid[], $13::uuid[], $14::uuid[], $15::text[], $16::timestamptz[], $17::timestamptz[])
+                AS u(funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at)
+         ON CONFLICT (funnel_id, contact_id) DO UPDATE
+            SET stage_id = EXCLUDED.stage_id, channel = COALESCE(fc.channel, EXCLUDED.channel), entered_at = EXCLUDED.entered_at, updated_at = now()
+          WHERE (SELECT position FROM funnel_stages WHERE id = fc.stage_id) < (SELECT position FROM funnel_stages WHERE id = EXCLUDED.stage_id)
+         RETURNING fc.funnel_id, fc.contact_id
+       ), announced AS (
+         INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
+         SELECT $1, u.contact_id, 'contact.stage_changed', u.properties, u.dedupe_key, u.occurred_at
+           FROM unnest($18::uuid[], $19::uuid[], $20::jsonb[], $21::text[], $22::timestamptz[]) AS u(funnel_id, contact_id, properties, dedupe_key, occurred_at)
+          WHERE EXISTS (SELECT 1 FROM written w WHERE w.funnel_id = u.funnel_id AND w.contact_id = u.contact_id)
+         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
+       )
+       SELECT 1`,
       [
         workspaceId,
-        rows.map((r) => r.funnelId),
-        rows.map((r) => r.contactId),
-        rows.map((r) => r.stageId),
-        rows.map((r) => r.fromStageId),
-        rows.map((r) => r.enteredAt.toISOString()),
-        rows.map((r) => r.source),
-        rows.map((r) => r.eventId),
-        rows.map((r) => r.eventType),
-        rows.map((r) => r.channel),
-        rows.map((r) => r.secondsFromPrevious),
+        history.map((r) => r.funnelId),
+        history.map((r) => r.contactId),
+        history.map((r) => r.stageId),
+        history.map((r) => r.fromStageId),
+        history.map((r) => r.enteredAt.toISOString()),
+        history.map((r) => r.source),
+        history.map((r) => r.eventId),
+        history.map((r) => r.eventType),
+        history.map((r) => r.channel),
+        history.map((r) => r.secondsFromPrevious),
+        current.map((r) => r.funnelId),
+        current.map((r) => r.contactId),
+        current.map((r) => r.stageId),
+        current.map((r) => r.channel),
+        current.map((r) => r.enteredAt.toISOString()),
+        current.map((r) => r.funnelEnteredAt.toISOString()),
+        changes.map((c) => c.funnelId),
+        changes.map((c) => c.contactId),
+        changes.map((c) => JSON.stringify(c.properties)),
+        changes.map((c) => c.dedupeKey),
+        changes.map((c) => c.occurredAt.toISOString()),
       ],
     );
-  }
-
-  /**
-   * Sets the current stages. Forward only: a row another transaction created meanwhile (a manual move
-   * racing the contact's first rule move) is replaced only by a later stage. Returns the pairs written.
-   */
-  async upsertCurrent(em: EntityManager, workspaceId: string, rows: CurrentWrite[]): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const written = await em.query<{ key: string }[]>(
-      `INSERT INTO funnel_contacts AS fc (workspace_id, funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at)
-       SELECT $1, u.funnel_id, u.contact_id, u.stage_id, u.channel, u.entered_at, u.funnel_entered_at
-         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[])
-              AS u(funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at)
-       ON CONFLICT (funnel_id, contact_id) DO UPDATE
-          SET stage_id = EXCLUDED.stage_id, channel = COALESCE(fc.channel, EXCLUDED.channel), entered_at = EXCLUDED.entered_at, updated_at = now()
-        WHERE (SELECT position FROM funnel_stages WHERE id = fc.stage_id) < (SELECT position FROM funnel_stages WHERE id = EXCLUDED.stage_id)
-       RETURNING fc.funnel_id || ':' || fc.contact_id AS key`,
-      [
-        workspaceId,
-        rows.map((r) => r.funnelId),
-        rows.map((r) => r.contactId),
-        rows.map((r) => r.stageId),
-        rows.map((r) => r.channel),
-        rows.map((r) => r.enteredAt.toISOString()),
-        rows.map((r) => r.funnelEnteredAt.toISOString()),
-      ],
-    );
-    return new Set(written.map((r) => r.key));
   }
 
   /** Workspaces with events queued longer than a job should take to start: their wake-up was lost. */

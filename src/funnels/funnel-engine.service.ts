@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { NewDomainEvent } from '../domain-events/domain-event.types.js';
+import { AppConfig } from '../config/app-config.js';
+import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { OnJob } from '../jobs/on-job.decorator.js';
-import { FunnelEngineRepository, type CurrentWrite, type HistoryWrite } from './funnel-engine.repository.js';
+import { FunnelEngineRepository, type CurrentWrite, type HistoryWrite, type Lane, type MovesWrite } from './funnel-engine.repository.js';
 import { FunnelRulesCache } from './funnel-rules.cache.js';
 import { matchEvents, pairKey, planMoves, type Move, type RuleSet } from './funnel-rules.js';
 
@@ -12,24 +13,30 @@ export interface EvaluationResult {
   events: number;
   moves: number;
   batches: number;
-  // maxBatches was reached with events left.
+  // A lane reached maxBatches with events left.
   more: boolean;
 }
 
 const BATCH_SIZE = 1000;
-// One job drains at most this many batches, then queues a follow-up: other workspaces get their turn.
+// One job drains at most this many batches per lane, then queues a follow-up: other workspaces get their turn.
 const JOB_MAX_BATCHES = 50;
 // An event still waiting after this long lost its wake-up (a crash after commit): the sweep re-queues it.
 const STALE_SECONDS = 30;
+// A batch that conflicts with another writer runs again this many times in all before the job fails.
+const BATCH_ATTEMPTS = 3;
 
 /**
  * The rule engine: moves contacts through the workspace's active funnels as its domain events say.
  * Each batch is one transaction that claims queued events (SKIP LOCKED, so workers never block each
- * other), moves contacts forward, and writes history and `contact.stage_changed`.
+ * other), moves contacts forward, and writes history and `contact.stage_changed` in one statement.
+ * Lanes split a workspace's contacts: a contact's events are evaluated in order, by one lane.
  */
 @Injectable()
 export class FunnelEngineService {
+  private readonly logger = new Logger('FunnelEngine');
+
   constructor(
+    private readonly config: AppConfig,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly engine: FunnelEngineRepository,
     private readonly rules: FunnelRulesCache,
@@ -48,10 +55,18 @@ export class FunnelEngineService {
   }
 
   /**
-   * Evaluates the workspace's queued domain events until none are left (or maxBatches ran). Safe to
-   * call concurrently and repeatedly; the job calls it, and so do benchmarks and tests.
+   * Evaluates the workspace's queued domain events until none are left (or each lane ran maxBatches).
+   * `lanes` (FUNNEL_ENGINE_LANES) batches run at once, each on its own share of the contacts, so a busy
+   * workspace uses more than one database core. Safe to call concurrently and repeatedly; the job
+   * calls it, and so do benchmarks and tests.
    */
-  async evaluateWorkspace(workspaceId: string, options: { batchSize?: number; maxBatches?: number } = {}): Promise<EvaluationResult> {
+  async evaluateWorkspace(workspaceId: string, options: { batchSize?: number; maxBatches?: number; lanes?: number } = {}): Promise<EvaluationResult> {
+    const of = options.lanes ?? this.config.FUNNEL_ENGINE_LANES;
+    const lanes = await Promise.all(Array.from({ length: of }, (_, index) => this.evaluateLane(workspaceId, { index, of }, options)));
+    return lanes.reduce((sum, r) => ({ events: sum.events + r.events, moves: sum.moves + r.moves, batches: sum.batches + r.batches, more: sum.more || r.more }));
+  }
+
+  private async evaluateLane(workspaceId: string, lane: Lane, options: { batchSize?: number; maxBatches?: number }): Promise<EvaluationResult> {
     const batchSize = options.batchSize ?? BATCH_SIZE;
     const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
     const result: EvaluationResult = { events: 0, moves: 0, batches: 0, more: false };
@@ -60,8 +75,7 @@ export class FunnelEngineService {
         result.more = true;
         return result;
       }
-      const rules = await this.rules.get(workspaceId);
-      const batch = await this.ds.transaction((em) => this.evaluateBatch(em, workspaceId, rules, batchSize));
+      const batch = await this.evaluateBatchRetrying(workspaceId, lane, batchSize);
       result.events += batch.events;
       result.moves += batch.moves;
       if (batch.events > 0) result.batches++;
@@ -69,8 +83,27 @@ export class FunnelEngineService {
     }
   }
 
-  private async evaluateBatch(em: EntityManager, workspaceId: string, rules: RuleSet, batchSize: number): Promise<{ events: number; moves: number }> {
-    const { claimed, events } = await this.engine.claim(em, workspaceId, batchSize);
+  /**
+   * One batch in one transaction, run again after a conflict with another writer: a deadlock (a lane
+   * against a manual move or an erasure of the same contact) or a concurrent first entry. The rerun
+   * claims afresh and sees what the other committed. A conflict that persists fails the job, which
+   * pg-boss retries.
+   */
+  private async evaluateBatchRetrying(workspaceId: string, lane: Lane, batchSize: number): Promise<{ events: number; moves: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const rules = await this.rules.get(workspaceId);
+      try {
+        return await this.ds.transaction((em) => this.evaluateBatch(em, workspaceId, lane, rules, batchSize));
+      } catch (err) {
+        const code = pgErrorCode(err);
+        if (attempt >= BATCH_ATTEMPTS || (code !== PG_ERROR.deadlockDetected && code !== PG_ERROR.uniqueViolation)) throw err;
+        this.logger.warn({ workspaceId, lane: lane.index, attempt, code }, 'funnel batch conflicted with another writer; running it again');
+      }
+    }
+  }
+
+  private async evaluateBatch(em: EntityManager, workspaceId: string, lane: Lane, rules: RuleSet, batchSize: number): Promise<{ events: number; moves: number }> {
+    const { claimed, events } = await this.engine.claim(em, workspaceId, batchSize, lane);
     const matches = matchEvents(rules, events);
     let moves: Move[] = [];
     if (matches.length > 0) {
@@ -78,35 +111,37 @@ export class FunnelEngineService {
       const pairs = new Map(matches.map((m) => [pairKey(m.funnel.id, m.event.contactId), { funnelId: m.funnel.id, contactId: m.event.contactId }]));
       const current = await this.engine.lockCurrent(em, workspaceId, [...pairs.values()]);
       moves = planMoves(matches, new Map(current.map((c) => [pairKey(c.funnelId, c.contactId), c])), applied);
-      await this.write(em, workspaceId, moves);
+      if (moves.length > 0) await this.engine.write(em, workspaceId, movesWrite(moves));
     }
     return { events: claimed, moves: moves.length };
   }
+}
 
-  private async write(em: EntityManager, workspaceId: string, moves: Move[]): Promise<void> {
-    if (moves.length === 0) return;
-    await this.engine.insertHistory(em, workspaceId, historyOf(moves));
-    // The last move of each pair is where the contact stands; the first tells when it entered the funnel.
-    const finals = new Map<string, CurrentWrite>();
-    for (const m of moves) {
-      const key = pairKey(m.funnelId, m.contactId);
-      const funnelEnteredAt = finals.get(key)?.funnelEnteredAt ?? m.from?.funnelEnteredAt ?? m.enteredAt;
-      finals.set(key, { funnelId: m.funnelId, contactId: m.contactId, stageId: m.to.id, channel: m.channel, enteredAt: m.enteredAt, funnelEnteredAt });
-    }
-    // Sorted: two writers inserting the same new rows take their locks in the same order.
-    const written = await this.engine.upsertCurrent(em, workspaceId, [...finals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, w]) => w));
-    const changes: NewDomainEvent[] = moves
-      .filter((m) => written.has(pairKey(m.funnelId, m.contactId)))
-      .map((m) => ({
-        type: 'contact.stage_changed',
-        contactId: m.contactId,
-        properties: { funnelId: m.funnelId, stageId: m.to.id, stageKey: m.to.key, fromStageId: m.from?.stageId ?? null, source: 'rule' },
-        dedupeKey: `stage_changed:${m.funnelId}:${m.eventId}`,
-        occurredAt: m.enteredAt,
-      }));
-    // For other modules (sequences, webhooks); the engine does not evaluate its own output.
-    await this.domainEvents.record(em, workspaceId, changes, { evaluate: false });
+/**
+ * What a batch's moves write: every stage entered, where each contact now stands, and a
+ * `contact.stage_changed` per move for other modules (sequences, webhooks; the engine does not
+ * evaluate its own output).
+ */
+export function movesWrite(moves: readonly Move[]): MovesWrite {
+  // The last move of each pair is where the contact stands; the first tells when it entered the funnel.
+  const finals = new Map<string, CurrentWrite>();
+  for (const m of moves) {
+    const key = pairKey(m.funnelId, m.contactId);
+    const funnelEnteredAt = finals.get(key)?.funnelEnteredAt ?? m.from?.funnelEnteredAt ?? m.enteredAt;
+    finals.set(key, { funnelId: m.funnelId, contactId: m.contactId, stageId: m.to.id, channel: m.channel, enteredAt: m.enteredAt, funnelEnteredAt });
   }
+  return {
+    history: historyOf(moves),
+    // Sorted: two writers inserting the same new rows take their locks in the same order.
+    current: [...finals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, w]) => w),
+    changes: moves.map((m) => ({
+      funnelId: m.funnelId,
+      contactId: m.contactId,
+      properties: { funnelId: m.funnelId, stageId: m.to.id, stageKey: m.to.key, fromStageId: m.from?.stageId ?? null, source: 'rule' },
+      dedupeKey: `stage_changed:${m.funnelId}:${m.eventId}`,
+      occurredAt: m.enteredAt,
+    })),
+  };
 }
 
 /** History rows of moves: every stage entered, the target last, each naming the stage it came from. */

@@ -35,7 +35,8 @@ export const QUEUES: Record<QueueName, QueueSettings> = {
   // A 50 MB file takes minutes; a retry resumes from the last committed batch.
   'contacts-import': { retryLimit: 4, retryDelaySeconds: 30, expireInSeconds: 3600 },
   // One job per workspace drains its domain events; a burst of events coalesces into one waiting job.
-  'funnels-evaluate': { retryLimit: 10, retryDelaySeconds: 5, expireInSeconds: 900, policy: 'stately', batchSize: 4 },
+  // Two workspaces at a time, each in FUNNEL_ENGINE_LANES connections (2 × 2 of the pool's 10 by default).
+  'funnels-evaluate': { retryLimit: 10, retryDelaySeconds: 5, expireInSeconds: 900, policy: 'stately', batchSize: 2 },
   // Wakes workspaces whose events were recorded without a job (a crash between commit and enqueue).
   'funnels-sweep': { retryLimit: 1, retryDelaySeconds: 30, expireInSeconds: 120, cron: '* * * * *' },
   // Idempotent; hourly so that a worker down at one run is caught up by the next, months ahead of need.

@@ -91,3 +91,55 @@ export async function historyOf(t: TestApp, funnelId: string, contactId: string)
 export async function requeue(t: TestApp, workspaceId: string, where = 'true'): Promise<void> {
   await t.sql(`INSERT INTO domain_event_queue (workspace_id, event_id) SELECT workspace_id, id FROM domain_events WHERE workspace_id = $1 AND ${where}`, [workspaceId]);
 }
+
+export interface StageCount {
+  stage_id: string;
+  channel: string;
+  entered: number;
+  still_in: number;
+}
+
+/**
+ * The funnel's counts as its rollup keeps them (15-minute slots summed), and as counted directly from
+ * history (first entries) and current stages: equal whenever the triggers did their job.
+ */
+export async function countsOf(t: TestApp, funnelId: string): Promise<{ rollup: StageCount[]; direct: StageCount[] }> {
+  const rollup = await t.sql<StageCount>(
+    `SELECT stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM funnel_stage_counts
+      WHERE funnel_id = $1 GROUP BY 1, 2 HAVING sum(entered) <> 0 OR sum(still_in) <> 0 ORDER BY 1, 2`,
+    [funnelId],
+  );
+  const direct = await t.sql<StageCount>(
+    `SELECT stage_id, channel, sum(entered)::int AS entered, sum(still_in)::int AS still_in FROM (
+       SELECT stage_id, coalesce(channel, '') AS channel, 1 AS entered, 0 AS still_in FROM funnel_stage_history WHERE funnel_id = $1 AND first_entry
+       UNION ALL
+       SELECT stage_id, coalesce(channel, ''), 0, 1 FROM funnel_contacts WHERE funnel_id = $1) x
+      GROUP BY 1, 2 ORDER BY 1, 2`,
+    [funnelId],
+  );
+  return { rollup, direct };
+}
+
+export interface QueuedEvent {
+  type: string;
+  contactId: string;
+  properties: Record<string, unknown>;
+  dedupeKey: string;
+  occurredAt: Date;
+}
+
+/**
+ * Queues domain events in the order given without waking the engine: no job, so no worker races the
+ * test's own call to it.
+ */
+export async function queueQuietly(t: TestApp, workspaceId: string, events: QueuedEvent[]): Promise<void> {
+  await t.sql(
+    `WITH recorded AS (
+       INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
+       SELECT $1, r.contact_id, r.type, r.properties, r.dedupe_key, r.occurred_at
+         FROM jsonb_to_recordset($2::jsonb) AS r(contact_id uuid, type text, properties jsonb, dedupe_key text, occurred_at timestamptz)
+       RETURNING id)
+     INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded`,
+    [workspaceId, JSON.stringify(events.map((e) => ({ contact_id: e.contactId, type: e.type, properties: e.properties, dedupe_key: e.dedupeKey, occurred_at: e.occurredAt })))],
+  );
+}
