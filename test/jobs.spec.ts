@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { JobsService, registryProblems } from '../src/jobs/jobs.service.js';
 import { QUEUE_NAMES } from '../src/jobs/queues.js';
@@ -68,5 +69,35 @@ describe('job registry', () => {
       expect.stringContaining('"b" has 0 handlers'),
       expect.stringContaining('"stray"'),
     ]);
+  });
+});
+
+describe('shutdown', () => {
+  it('answers every pg-boss query under way, even one still waiting for a connection, before it closes the pool', async () => {
+    const other = await createTestApp();
+    const locker = new pg.Client({ connectionString: other.config.DATABASE_URL });
+    // Dropping the test database ends this connection too.
+    locker.on('error', () => undefined);
+    await locker.connect();
+    let closed: Promise<void> | undefined;
+    try {
+      // Six queries through pg-boss's four connections: four wait for the lock, two for a connection.
+      await locker.query(`BEGIN; LOCK TABLE pgboss.version IN ACCESS EXCLUSIVE MODE`);
+      const jobs = other.app.get(JobsService);
+      const queries = Array.from({ length: 6 }, () => jobs.ping());
+      await new Promise((r) => setTimeout(r, 100));
+      closed = other.close();
+      await new Promise((r) => setTimeout(r, 300));
+      await locker.query('COMMIT');
+      await closed;
+      // pg-boss's own pool, ended as soon as no job ran, never answered the two that were waiting, and
+      // the workers behind them never stopped.
+      const outcome = await Promise.race([Promise.allSettled(queries).then(() => 'answered'), new Promise((r) => setTimeout(() => r('left waiting'), 3000))]);
+      expect(outcome).toBe('answered');
+      expect((await Promise.allSettled(queries)).map((q) => q.status)).toEqual(Array(6).fill('fulfilled'));
+    } finally {
+      await locker.end();
+      await (closed ?? other.close());
+    }
   });
 });

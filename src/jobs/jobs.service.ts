@@ -1,8 +1,10 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { BossDb } from './boss-db.js';
 import { ON_JOB_KEY, type JobHandlerFn } from './on-job.decorator.js';
 import { QUEUE_NAMES, QUEUES, type JobPayloads, type QueueName } from './queues.js';
 
@@ -36,8 +38,11 @@ export function registryProblems(handlerCounts: Map<string, number>, declared: r
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly boss: PgBoss;
+  private readonly db: BossDb;
   private handlers = new Map<QueueName, JobHandlerFn<QueueName>>();
   private started = false;
+  // Handler calls under way: shutdown waits for them.
+  private running = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -45,19 +50,19 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
   ) {
+    // pg errors carry their client object: log the message and code only.
+    const logError = (err: Error & { code?: string }) => this.logger.error({ code: err.code }, `pg-boss: ${err.message}`);
+    this.db = new BossDb({ connectionString: config.DATABASE_URL, max: 4, application_name: 'leadnest-jobs' }, logError);
     this.boss = new PgBoss({
-      connectionString: config.DATABASE_URL,
+      db: this.db,
       schema: config.JOBS_SCHEMA,
-      max: 4,
-      application_name: 'leadnest-jobs',
       pollingIntervalSeconds: config.NODE_ENV === 'test' ? 0.5 : 2,
       // Maintenance and cron timers only where they serve: not in test apps, whose timers would
       // outlive a test file torn down seconds after boot.
       supervise: config.runsWorker && config.NODE_ENV !== 'test',
       schedule: config.runsWorker && config.NODE_ENV !== 'test',
     });
-    // pg errors carry their client object: log the message and code only.
-    this.boss.on('error', (err: Error & { code?: string }) => this.logger.error({ code: err.code }, `pg-boss: ${err.message}`));
+    this.boss.on('error', logError);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -79,7 +84,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     for (const [name, handler] of this.handlers) {
       // A failure fails the whole batch; handlers re-read state, so the retried siblings are harmless.
       await this.boss.work<JobPayloads[typeof name]>(name, { batchSize: QUEUES[name].batchSize ?? 1 }, async (jobs) => {
-        await Promise.all(jobs.map((job) => handler(job.data)));
+        this.running++;
+        try {
+          await Promise.all(jobs.map((job) => handler(job.data)));
+        } finally {
+          this.running--;
+        }
       });
       const cron = QUEUES[name].cron;
       if (cron) await this.boss.schedule(name, cron, {}, { tz: 'UTC' });
@@ -87,11 +97,21 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     this.logger.log(`worker consuming ${this.handlers.size} queues`);
   }
 
+  /**
+   * Graceful, within SHUTDOWN_TIMEOUT_MS: workers stop polling, running handlers finish, and so does
+   * whatever a worker had under way when told to stop (a poll, or a job that poll fetched and its
+   * completion). Only then does the pool close, so every worker has stopped when this returns.
+   */
   async onApplicationShutdown(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    // Graceful: lets running handlers finish (up to the shutdown timeout) before closing the pool.
-    await this.boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS) });
+    if (this.started) {
+      this.started = false;
+      const timeout = Math.max(1000, this.config.SHUTDOWN_TIMEOUT_MS);
+      const deadline = Date.now() + timeout;
+      await this.boss.stop({ graceful: true, wait: true, timeout });
+      while ((this.db.busy || this.running > 0) && Date.now() < deadline) await sleep(10);
+      if (this.db.busy || this.running > 0) this.logger.warn({ running: this.running }, 'pg-boss work still under way at the shutdown deadline');
+    }
+    await this.db.close();
   }
 
   /** Enqueues a job; with `manager`, inside that transaction (commit → job exists; rollback → it never did). */
