@@ -7,15 +7,22 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { AnalyticsQuery } from '../src/analytics/analytics.dto.js';
+import { AnalyticsService } from '../src/analytics/analytics.service.js';
 import { RollupsService } from '../src/analytics/rollups.service.js';
 import { AppModule } from '../src/app.module.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { migrate } from '../src/database/data-source.js';
 import { ensureDatabase } from '../src/database/database-url.js';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { seedDemo, type DemoWorkspace } from './demo-data.js';
+import { FunnelReportQuery } from '../src/funnels/funnel-report.dto.js';
+import { FunnelReportService } from '../src/funnels/funnel-report.service.js';
+import { dto, seedDemo, type DemoWorkspace } from './demo-data.js';
 import { benchRuleEngine, type EngineThroughput } from './funnel-bench.js';
-import { freePort, log, startServer, waitUntilReady } from './processes.js';
+import { closedLoop, type LoopRun } from './closed-loop.js';
+import { cpuProfileArgs, freePort, log, startServer, waitUntilReady } from './processes.js';
+import { captureStatements, replayLoop, type Replay } from './report-baseline.js';
 
 /**
  * `npm run bench:analytics`: the analytics and funnel reports over a seeded demo workspace (default
@@ -24,7 +31,13 @@ import { freePort, log, startServer, waitUntilReady } from './processes.js';
  * settings; latencies are measured by a closed loop of `BENCH_CONNECTIONS` clients.
  * Env: BENCH_CONTACTS, BENCH_EVENTS, BENCH_DAYS, BENCH_DURATION (s, 10), BENCH_WARMUP (s, 2),
  * BENCH_CONNECTIONS (4), BENCH_REFRESH_ROUNDS (5), BENCH_DATABASE_URL (a server to create the bench
- * database on; unset: an embedded PostgreSQL removed afterwards).
+ * database on; unset: an embedded PostgreSQL removed afterwards), BENCH_ONLY (as for `npm run bench`,
+ * which runs this after its HTTP scenarios: naming none of the measures here skips it; naming one
+ * runs all, the seed being most of the time), BENCH_APP_CPU_PROF (as for `npm run bench`).
+ *
+ * Each report is measured twice: through the app, and as its raw baseline, the SQL statements the
+ * app's services send for one such request replayed through plain pg (`report-baseline.ts`). The
+ * rollup refresh and the rule engine are the app's own code called in this process.
  */
 
 const EMBEDDED_DIR = './.data/bench-analytics-postgres';
@@ -42,6 +55,8 @@ const EVENT_BATCH = 50;
 const ENGINE_CONTACTS = 10_000;
 // A first, unmeasured round warms the engine up (JIT, caches), as the HTTP scenarios' warm-up does.
 const ENGINE_WARMUP_CONTACTS = 2_000;
+// The app's connection pool, and the raw baseline's.
+const APP_POOL_SIZE = 10;
 
 function setting(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -76,31 +91,30 @@ interface Latency {
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** `connections` clients sending GET `url` back to back for `seconds`; every latency is kept. */
-async function closedLoop(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<{ latencies: number[]; failures: number; seconds: number }> {
-  const latencies: number[] = [];
-  let failures = 0;
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        const res = await fetch(url, { headers });
-        await res.arrayBuffer();
-        if (res.status !== 200) failures++;
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, failures, seconds: (performance.now() - started) / 1000 };
+/** `connections` clients sending GET `url` back to back for `seconds`. */
+function httpLoop(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<LoopRun> {
+  return closedLoop(seconds, connections, async () => {
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    return res.status === 200;
+  });
 }
 
 async function measure(name: string, url: string, headers: Record<string, string>): Promise<Latency> {
   const probe = await fetch(url, { headers });
   if (probe.status !== 200) throw new Error(`${name}: HTTP ${probe.status} ${(await probe.text()).slice(0, 300)}`);
-  await closedLoop(url, headers, settings.warmupS, settings.connections);
-  const run = await closedLoop(url, headers, settings.durationS, settings.connections);
+  await httpLoop(url, headers, settings.warmupS, settings.connections);
+  return summary(name, await httpLoop(url, headers, settings.durationS, settings.connections));
+}
+
+/** The raw baseline of a read: its captured statements replayed as `measure` loads the app. */
+async function measureRaw(name: string, databaseUrl: string, replay: Replay): Promise<Latency> {
+  if (replay.length === 0) throw new Error(`${name}: no statement captured for the raw baseline`);
+  await replayLoop(databaseUrl, replay, settings.warmupS, settings.connections, APP_POOL_SIZE);
+  return summary(`${name} (raw)`, await replayLoop(databaseUrl, replay, settings.durationS, settings.connections, APP_POOL_SIZE));
+}
+
+function summary(name: string, run: LoopRun): Latency {
   const sorted = [...run.latencies].sort((a, b) => a - b);
   const result = {
     name,
@@ -180,7 +194,15 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   });
 }
 
+// What BENCH_ONLY can name here; anything else (a submission scenario, say) skips this bench.
+const MEASURES = ['analytics/overview', 'analytics/sources', 'funnels/{id}/report', 'rollup refresh', 'rule engine'];
+
 async function main(): Promise<number> {
+  const only = (process.env.BENCH_ONLY ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  if (only.length > 0 && !only.some((part) => MEASURES.some((m) => m.includes(part)))) {
+    log(`BENCH_ONLY=${only.join(',')} matches none of the analytics and funnel measures: skipped`);
+    return 0;
+  }
   try {
     let serverUrl = settings.serverUrl;
     if (!serverUrl) {
@@ -210,7 +232,7 @@ async function main(): Promise<number> {
       LOG_LEVEL: 'warn',
       LOG_REQUESTS: 'false',
       MIGRATIONS_RUN: 'false',
-      DATABASE_POOL_SIZE: '10',
+      DATABASE_POOL_SIZE: String(APP_POOL_SIZE),
       SUBMISSION_LIMIT_PER_IP: '100000000',
       SUBMISSION_LIMIT_PER_FORM: '100000000',
     };
@@ -226,7 +248,14 @@ async function main(): Promise<number> {
     const cwd = mkdtempSync(join(tmpdir(), 'leadnest-bench-analytics-'));
     cleanup.push(async () => rmSync(cwd, { recursive: true, force: true }));
     const port = await freePort();
-    const app = startServer('app', fileURLToPath(new URL('../src/main.js', import.meta.url)), port, cwd, { ...env, PORT: String(port), HOST: '127.0.0.1' });
+    const app = startServer(
+      'app',
+      fileURLToPath(new URL('../src/main.js', import.meta.url)),
+      port,
+      cwd,
+      { ...env, PORT: String(port), HOST: '127.0.0.1' },
+      cpuProfileArgs(process.env.BENCH_APP_CPU_PROF || undefined),
+    );
     cleanup.push(async () => {
       await app.stop();
     });
@@ -235,16 +264,44 @@ async function main(): Promise<number> {
     const jwt = { authorization: `Bearer ${String(login.accessToken)}` };
     const base = `${app.url}/v1/workspaces/${demo.workspaceId}`;
 
-    // Rollups are fresh after the seed; the read path refreshes inline only past a minute.
-    const latencies: Latency[] = [];
-    latencies.push(await measure('GET analytics/overview (30 days, Europe/Berlin)', `${base}/analytics/overview?tz=Europe/Berlin`, jwt));
-    latencies.push(await measure(`GET analytics/overview (${settings.days} days, UTC)`, `${base}/analytics/overview?from=${daysAgo(settings.days - 1)}&to=${daysAgo(0)}`, jwt));
-    latencies.push(await measure('GET analytics/sources (30 days, America/New_York)', `${base}/analytics/sources?tz=America/New_York`, jwt));
-
-    latencies.push(await measure('GET funnels/{id}/report (30 days, Europe/Berlin)', `${base}/funnels/${demo.funnelId}/report?tz=Europe/Berlin`, jwt));
-    latencies.push(await measure('GET funnels/{id}/report (30 days, groupBy=channel)', `${base}/funnels/${demo.funnelId}/report?groupBy=channel&tz=Europe/Berlin`, jwt));
-
+    // Each report twice: through the app, then as its raw baseline (the same SQL through plain pg).
+    const ws = { id: demo.workspaceId, role: 'owner' as const };
+    const analytics = ctx.get(AnalyticsService);
+    const funnelReports = ctx.get(FunnelReportService);
+    const query = (url: string) => Object.fromEntries(new URL(url).searchParams);
+    const reads: { name: string; url: string; call: (url: string) => Promise<unknown> }[] = [
+      { name: 'GET analytics/overview (30 days, Europe/Berlin)', url: `${base}/analytics/overview?tz=Europe/Berlin`, call: async (u) => analytics.overview(ws, await dto(AnalyticsQuery, query(u))) },
+      {
+        name: `GET analytics/overview (${settings.days} days, UTC)`,
+        url: `${base}/analytics/overview?from=${daysAgo(settings.days - 1)}&to=${daysAgo(0)}`,
+        call: async (u) => analytics.overview(ws, await dto(AnalyticsQuery, query(u))),
+      },
+      { name: 'GET analytics/sources (30 days, America/New_York)', url: `${base}/analytics/sources?tz=America/New_York`, call: async (u) => analytics.sources(ws, await dto(AnalyticsQuery, query(u))) },
+      {
+        name: 'GET funnels/{id}/report (30 days, Europe/Berlin)',
+        url: `${base}/funnels/${demo.funnelId}/report?tz=Europe/Berlin`,
+        call: async (u) => funnelReports.report(ws, demo.funnelId, await dto(FunnelReportQuery, query(u))),
+      },
+      {
+        name: 'GET funnels/{id}/report (30 days, groupBy=channel)',
+        url: `${base}/funnels/${demo.funnelId}/report?groupBy=channel&tz=Europe/Berlin`,
+        call: async (u) => funnelReports.report(ws, demo.funnelId, await dto(FunnelReportQuery, query(u))),
+      },
+    ];
     const rollups = ctx.get(RollupsService);
+    const ds = ctx.get(DataSource);
+    const latencies: Latency[] = [];
+    const raws: Latency[] = [];
+    for (const read of reads) {
+      latencies.push(await measure(read.name, read.url, jwt));
+      // Fresh rollups: the captured request reads and never refreshes inline.
+      await rollups.refresh();
+      // Warm (the service caches the database's zone names on its first call), then captured.
+      await read.call(read.url);
+      const replay = await captureStatements(ds, () => read.call(read.url));
+      raws.push(await measureRaw(read.name, url, replay));
+    }
+
     const refreshes: { ms: number; trafficRows: number; contactBuckets: number }[] = [];
     for (let r = 0; r < settings.refreshRounds; r++) {
       const sendStarted = performance.now();
@@ -276,17 +333,27 @@ async function main(): Promise<number> {
     process.stdout.write(
       `\nLeadNest analytics bench: ${settings.contacts} contacts, ${settings.events} events over ${settings.days} days (seeded in ${seedS} s), ` +
         `${settings.connections} connections × ${settings.durationS} s after ${settings.warmupS} s warm-up, ${availableParallelism()} CPUs, node ${process.version}\n\n` +
-        `${'scenario'.padEnd(56)}${pad('req/s', 9)}${pad('p50', 9)}${pad('p95', 9)}${pad('p99', 9)}${pad('max', 9)}${pad('non-200', 9)}\n` +
-        latencies.map((l) => `${l.name.padEnd(56)}${pad(l.perSecond, 9)}${pad(l.p50, 9)}${pad(l.p95, 9)}${pad(l.p99, 9)}${pad(l.max, 9)}${pad(l.failures, 9)}`).join('\n') +
+        `${'scenario'.padEnd(56)}${pad('req/s', 9)}${pad('p50', 9)}${pad('p95', 9)}${pad('p99', 9)}${pad('max', 9)}${pad('non-200', 9)}` +
+        `${pad('raw req/s', 11)}${pad('raw p50', 9)}${pad('raw p95', 9)}${pad('app/raw', 9)}\n` +
+        latencies
+          .map((l, i) => {
+            const r = raws[i];
+            return (
+              `${l.name.padEnd(56)}${pad(l.perSecond, 9)}${pad(l.p50, 9)}${pad(l.p95, 9)}${pad(l.p99, 9)}${pad(l.max, 9)}${pad(l.failures, 9)}` +
+              `${pad(r.perSecond, 11)}${pad(r.p50, 9)}${pad(r.p95, 9)}${pad((l.perSecond / r.perSecond).toFixed(2), 9)}`
+            );
+          })
+          .join('\n') +
+        `\n(raw: the SQL the app's services send for one such request, replayed through plain pg with the same connections)` +
         `\n\nrollup refresh after ~1 minute of traffic (${MINUTE_EVENTS} events, ${MINUTE_SUBMISSIONS} signups): ${refreshes.map((r) => `${r.ms} ms`).join(', ')} ` +
         `(median ${refreshMedian} ms)\n` +
         `rule engine: ${engine.events} events in ${engine.seconds} s = ${engine.eventsPerSecond} events/s (${engine.moves} stage moves)\n` +
         `\nTargets (issue 4):\n  ${targets.map((t) => `${t.met ? 'met ' : 'MISS'} ${t.target}: ${t.value}`).join('\n  ')}\n\n`,
     );
     process.stdout.write(
-      `${JSON.stringify({ settings: { ...settings, serverUrl: settings.serverUrl ? '(given)' : undefined }, seedS, seedTimings: demo.timings, latencies, refreshes, engine, targets })}\n`,
+      `${JSON.stringify({ settings: { ...settings, serverUrl: settings.serverUrl ? '(given)' : undefined }, seedS, seedTimings: demo.timings, latencies, raws, refreshes, engine, targets })}\n`,
     );
-    const failed = latencies.some((l) => l.failures > 0);
+    const failed = [...latencies, ...raws].some((l) => l.failures > 0);
     return failed ? 1 : 0;
   } catch (err) {
     log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

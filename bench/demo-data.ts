@@ -97,7 +97,8 @@ async function timed<T>(timings: Record<string, number>, name: string, log: (lin
   return result;
 }
 
-async function dto<T extends object>(cls: new () => T, plain: object): Promise<T> {
+/** A DTO as the validation pipe makes it from `plain`: transformed, then validated. */
+export async function dto<T extends object>(cls: new () => T, plain: object): Promise<T> {
   const value = plainToInstance(cls, plain);
   await validateOrReject(value, VALIDATION_OPTIONS);
   return value;

@@ -1,5 +1,7 @@
+import { mkdirSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** A server started by the bench as a child process: its output is prefixed and the tail is kept for errors. */
@@ -117,4 +119,13 @@ export async function waitUntilReady(server: ServerProcess, path: string, timeou
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${server.name}: ${path} not ready after ${timeoutMs / 1000} s (${last})`);
+}
+
+/** --cpu-prof for the app when `dir` (BENCH_APP_CPU_PROF) is set: the profile is written when the app stops. */
+export function cpuProfileArgs(dir: string | undefined): string[] {
+  if (!dir) return [];
+  const absolute = resolve(dir);
+  mkdirSync(absolute, { recursive: true });
+  log(`the app writes a CPU profile to ${absolute} when it stops`);
+  return ['--cpu-prof', `--cpu-prof-dir=${absolute}`];
 }
