@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Keyset } from '../common/pagination.js';
+import { retryOnConflict } from '../database/conflict-retry.js';
+import { PG_ERROR } from '../database/pg-errors.js';
 import { CONTACT_COLUMNS, type ContactRow } from './contact.types.js';
 import type { ContactListQuery } from './contacts.dto.js';
 
@@ -102,7 +104,8 @@ export class ContactsRepository {
    * their personal data; the address hashes stay as suppression tombstones. One transaction.
    */
   async erase(workspaceId: string, id: string, hashes: string[]): Promise<boolean> {
-    return this.ds.transaction(async (em) => {
+    // Its cascade into funnel stages can deadlock with the rule engine moving the same contact: run again.
+    return retryOnConflict(() => this.ds.transaction(async (em) => {
       const found = await em.query<unknown[]>(`SELECT 1 FROM contacts WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [workspaceId, id]);
       if (found.length === 0) return false;
       await em.query(
@@ -126,7 +129,7 @@ export class ContactsRepository {
       );
       await em.query(`DELETE FROM contacts WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
       return true;
-    });
+    }), { attempts: 3, codes: [PG_ERROR.deadlockDetected] });
   }
 
   consents(workspaceId: string, contactId: string): Promise<ConsentRow[]> {

@@ -4,6 +4,7 @@ export const PG_ERROR = {
   invalidParameterValue: '22023',
   lockNotAvailable: '55P03',
   deadlockDetected: '40P01',
+  serializationFailure: '40001',
 } as const;
 
 /** The SQLSTATE of an error from the `pg` driver (directly or wrapped by TypeORM), if it has one. */

@@ -142,19 +142,24 @@ export class FunnelContactsRepository {
     return rows.find((r) => r.source === 'manual')?.id ?? '';
   }
 
-  /** Puts the contact in the stage, whatever it was in: a manual move may go back. */
+  /**
+   * Puts the contact in the stage, whatever it was in: a manual move may go back. Returns whether the
+   * contact was new to the funnel (the row was inserted, not updated).
+   */
   async setCurrent(
     em: EntityManager,
     workspaceId: string,
     s: { funnelId: string; contactId: string; stageId: string; channel: string | null; enteredAt: Date; funnelEnteredAt: Date },
-  ): Promise<void> {
-    await em.query(
+  ): Promise<{ inserted: boolean }> {
+    const [row] = await em.query<{ inserted: boolean }[]>(
       `INSERT INTO funnel_contacts AS fc (workspace_id, funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (funnel_id, contact_id) DO UPDATE
-          SET stage_id = EXCLUDED.stage_id, channel = COALESCE(fc.channel, EXCLUDED.channel), entered_at = EXCLUDED.entered_at, updated_at = now()`,
+          SET stage_id = EXCLUDED.stage_id, channel = COALESCE(fc.channel, EXCLUDED.channel), entered_at = EXCLUDED.entered_at, updated_at = now()
+       RETURNING (xmax = 0) AS inserted`,
       [workspaceId, s.funnelId, s.contactId, s.stageId, s.channel, s.enteredAt.toISOString(), s.funnelEnteredAt.toISOString()],
     );
+    return row;
   }
 
   /** Every funnel the contact is in, with its current stage. */

@@ -1,10 +1,11 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import type { Actor } from '../common/current.decorators.js';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination.js';
 import { ValidationException } from '../common/problem.js';
+import { ConcurrentChange, retryOnConflict } from '../database/conflict-retry.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { FunnelContactsRepository, type FunnelContactRow, type StageRefRow } from './funnel-contacts.repository.js';
 import { entriesFor } from './funnel-rules.js';
@@ -12,6 +13,9 @@ import type { FunnelWithStages } from './funnel.types.js';
 import type { ContactFunnelList, FunnelContactResponse, FunnelContactsQuery, MoveContactDto, StageRef } from './funnels.dto.js';
 import { FunnelErrorCode, FunnelException } from './funnels.exception.js';
 import { FunnelsRepository } from './funnels.repository.js';
+
+// Each rerun follows a conflicting commit of a rule moving the same contact: a few are plenty.
+const MOVE_ATTEMPTS = 5;
 
 @Injectable()
 export class FunnelContactsService {
@@ -55,51 +59,56 @@ export class FunnelContactsService {
     const contact = await this.contacts.findContact(ws.id, contactId);
     if (!contact) throw FunnelException.notFound('Contact');
 
-    await this.ds.transaction(async (em) => {
-      const current = await this.contacts.lockState(em, ws.id, funnelId, contactId);
-      if (current?.stageId === target.id) return;
-      const enteredAt = new Date();
-      const entries = entriesFor(active, current, active.indexOf(target), enteredAt, { countSkipped: funnel.skippedStagesCount, targetSource: 'manual' });
-      const historyId = await this.contacts.insertManualHistory(
-        em,
-        ws.id,
-        {
-          funnelId,
-          contactId,
-          fromStageId: current?.stageId ?? null,
-          channel: contact.channel,
-          enteredAt,
-          actorUserId: actor.userId,
-          actorApiKeyId: actor.apiKeyId,
-          reason: dto.reason,
-        },
-        entries,
-      );
-      await this.contacts.setCurrent(em, ws.id, {
-        funnelId,
-        contactId,
-        stageId: target.id,
-        channel: contact.channel,
-        enteredAt,
-        funnelEnteredAt: current?.funnelEnteredAt ?? enteredAt,
-      });
-      await this.domainEvents.record(
-        em,
-        ws.id,
-        [
-          {
-            type: 'contact.stage_changed',
-            contactId,
-            properties: { funnelId, stageId: target.id, stageKey: target.key, fromStageId: current?.stageId ?? null, source: 'manual' },
-            dedupeKey: `stage_changed:manual:${historyId}`,
-            occurredAt: enteredAt,
-          },
-        ],
-        { evaluate: false },
-      );
+    // A rule may move the same contact at this moment. Where the move locked the contact's stage, the
+    // rule waits; where the contact was not in the funnel yet there was nothing to lock, and the move
+    // can deadlock with the rule, meet its first entry into a stage, or find it put the contact in the
+    // funnel meanwhile. Each time, the move runs again from where the rule put the contact.
+    await retryOnConflict(() => this.ds.transaction((em) => this.moveIn(em, ws, funnel, { contactId, channel: contact.channel }, target, dto.reason, actor)), {
+      attempts: MOVE_ATTEMPTS,
     });
     const [row] = await this.contacts.list(ws.id, funnelId, { contactId }, 1, null);
     return toFunnelContactResponse(row);
+  }
+
+  /** The move's transaction: reads and locks where the contact stands, then writes from there. */
+  private async moveIn(
+    em: EntityManager,
+    ws: WorkspaceContext,
+    funnel: FunnelWithStages,
+    contact: { contactId: string; channel: string | null },
+    target: FunnelWithStages['stages'][number],
+    reason: string,
+    actor: Actor,
+  ): Promise<void> {
+    const { contactId, channel } = contact;
+    const funnelId = funnel.id;
+    const active = funnel.stages.filter((s) => s.archivedAt === null);
+    const current = await this.contacts.lockState(em, ws.id, funnelId, contactId);
+    if (current?.stageId === target.id) return;
+    const enteredAt = new Date();
+    const entries = entriesFor(active, current, active.indexOf(target), enteredAt, { countSkipped: funnel.skippedStagesCount, targetSource: 'manual' });
+    const historyId = await this.contacts.insertManualHistory(
+      em,
+      ws.id,
+      { funnelId, contactId, fromStageId: current?.stageId ?? null, channel, enteredAt, actorUserId: actor.userId, actorApiKeyId: actor.apiKeyId, reason },
+      entries,
+    );
+    const { inserted } = await this.contacts.setCurrent(em, ws.id, { funnelId, contactId, stageId: target.id, channel, enteredAt, funnelEnteredAt: current?.funnelEnteredAt ?? enteredAt });
+    if (!current && !inserted) throw new ConcurrentChange('the contact entered the funnel during the move');
+    await this.domainEvents.record(
+      em,
+      ws.id,
+      [
+        {
+          type: 'contact.stage_changed',
+          contactId,
+          properties: { funnelId, stageId: target.id, stageKey: target.key, fromStageId: current?.stageId ?? null, source: 'manual' },
+          dedupeKey: `stage_changed:manual:${historyId}`,
+          occurredAt: enteredAt,
+        },
+      ],
+      { evaluate: false },
+    );
   }
 
   /** Every funnel the contact is in: current stage and full history. */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
+import { retryOnConflict } from '../database/conflict-retry.js';
 import { DomainEventsService } from '../domain-events/domain-events.service.js';
 import { OnJob } from '../jobs/on-job.decorator.js';
 import { FunnelEngineRepository, type CurrentWrite, type HistoryWrite, type Lane, type MovesWrite } from './funnel-engine.repository.js';
@@ -89,17 +89,17 @@ export class FunnelEngineService {
    * claims afresh and sees what the other committed. A conflict that persists fails the job, which
    * pg-boss retries.
    */
-  private async evaluateBatchRetrying(workspaceId: string, lane: Lane, batchSize: number): Promise<{ events: number; moves: number }> {
-    for (let attempt = 1; ; attempt++) {
-      const rules = await this.rules.get(workspaceId);
-      try {
-        return await this.ds.transaction((em) => this.evaluateBatch(em, workspaceId, lane, rules, batchSize));
-      } catch (err) {
-        const code = pgErrorCode(err);
-        if (attempt >= BATCH_ATTEMPTS || (code !== PG_ERROR.deadlockDetected && code !== PG_ERROR.uniqueViolation)) throw err;
-        this.logger.warn({ workspaceId, lane: lane.index, attempt, code }, 'funnel batch conflicted with another writer; running it again');
-      }
-    }
+  private evaluateBatchRetrying(workspaceId: string, lane: Lane, batchSize: number): Promise<{ events: number; moves: number }> {
+    return retryOnConflict(
+      async () => {
+        const rules = await this.rules.get(workspaceId);
+        return this.ds.transaction((em) => this.evaluateBatch(em, workspaceId, lane, rules, batchSize));
+      },
+      {
+        attempts: BATCH_ATTEMPTS,
+        onRetry: (code, attempt) => this.logger.warn({ workspaceId, lane: lane.index, attempt, code }, 'funnel batch conflicted with another writer; running it again'),
+      },
+    );
   }
 
   private async evaluateBatch(em: EntityManager, workspaceId: string, lane: Lane, rules: RuleSet, batchSize: number): Promise<{ events: number; moves: number }> {
