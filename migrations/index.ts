@@ -5,6 +5,16 @@ import { Analytics1795255100000 } from './1795255100000-Analytics.js';
 import { StatementErrors1795256000000 } from './1795256000000-StatementErrors.js';
 import { FunnelReportScale1795256100000 } from './1795256100000-FunnelReportScale.js';
 import { FunnelCountsLock1795256200000 } from './1795256200000-FunnelCountsLock.js';
+import { AnalyticsDailyGrain1795256300000 } from './1795256300000-AnalyticsDailyGrain.js';
 
 // Explicit, ordered list: no globbing, so the same list runs under tsc output, jest and the CLI.
-export const migrations = [Foundation1795253000000, LeadCapture1795254000000, Funnels1795255000000, Analytics1795255100000, StatementErrors1795256000000, FunnelReportScale1795256100000, FunnelCountsLock1795256200000];
+export const migrations = [
+  Foundation1795253000000,
+  LeadCapture1795254000000,
+  Funnels1795255000000,
+  Analytics1795255100000,
+  StatementErrors1795256000000,
+  FunnelReportScale1795256100000,
+  FunnelCountsLock1795256200000,
+  AnalyticsDailyGrain1795256300000,
+];

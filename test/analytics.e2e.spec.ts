@@ -310,8 +310,8 @@ describe('rollups kept up to date from the live tables', () => {
       [ws],
     );
     expect(direct).toEqual({ views: 90, submissions: 6, contacts: 6 });
-    // Both grains: the 15-minute rows, and the hourly rows derived from them.
-    for (const grain of [15, 60]) {
+    // Every grain: the 15-minute rows, and the hourly and daily rows derived from them.
+    for (const grain of [15, 60, 1440]) {
       const [rolled] = await t.sql<{ views: number; submissions: number; contacts: number; formViews: number; campaignViews: number }>(
         `SELECT (SELECT sum(form_views)::int FROM analytics_channel_stats WHERE workspace_id = $1 AND grain = $2) AS views,
                 (SELECT sum(submissions)::int FROM analytics_channel_stats WHERE workspace_id = $1 AND grain = $2) AS submissions,

@@ -46,16 +46,22 @@ const DAYS = `SELECT d::date AS day, d::date::timestamp AT TIME ZONE $4 AS start
 const SPAN = `SELECT NULL::date AS day, $2::date::timestamp AT TIME ZONE $4 AS starts, ($3::date + 1)::timestamp AT TIME ZONE $4 AS ends`;
 
 /**
- * The intervals of `source` as rollup rows to read: the whole hours inside from the hourly rows, the
- * quarter hours before and after them (zones offset by :30 or :45) from the 15-minute rows. Zones are
- * offset from UTC by multiples of 15 minutes, so every boundary falls on a bucket edge.
+ * The intervals of `source` as rollup rows to read, coarsest first: the whole UTC days inside from the
+ * daily rows, the whole hours around them from the hourly rows, the quarter hours at the ends (zones
+ * offset by :30 or :45) from the 15-minute rows. Zones are offset from UTC by multiples of 15 minutes,
+ * so every boundary falls on a bucket edge. A local day outside UTC holds no whole UTC day: its day
+ * piece is empty and its hours run through (h0 to h1).
  */
 const pieces = (source: string) => `
-  SELECT day, 60 AS grain, date_trunc('hour', starts + interval '45 minutes', 'UTC') AS starts, date_trunc('hour', ends, 'UTC') AS ends FROM ${source}
-  UNION ALL
-  SELECT day, 15, starts, LEAST(ends, date_trunc('hour', starts + interval '45 minutes', 'UTC')) FROM ${source}
-  UNION ALL
-  SELECT day, 15, GREATEST(starts, date_trunc('hour', ends, 'UTC')), ends FROM ${source}`;
+  SELECT e.day, p.grain, p.starts, p.ends FROM (
+    SELECT day, starts, ends, h0, h1, CASE WHEN d0 < d1 THEN d0 ELSE h1 END AS d0, CASE WHEN d0 < d1 THEN d1 ELSE h1 END AS d1
+      FROM (SELECT day, starts, ends,
+                   date_trunc('hour', starts + interval '45 minutes', 'UTC') AS h0, date_trunc('hour', ends, 'UTC') AS h1,
+                   date_trunc('day', starts + interval '1425 minutes', 'UTC') AS d0, date_trunc('day', ends, 'UTC') AS d1
+              FROM ${source}) edges
+  ) e
+  CROSS JOIN LATERAL (VALUES (1440, e.d0, e.d1), (60, e.h0, e.d0), (60, e.d1, e.h1), (15, e.starts, LEAST(e.ends, e.h0)), (15, GREATEST(e.starts, e.h1), e.ends)) AS p(grain, starts, ends)
+  WHERE p.starts < p.ends`;
 
 /**
  * Sums of `table` per `key` within each piece: one index range scan per piece (LATERAL), whatever

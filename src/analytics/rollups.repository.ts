@@ -171,35 +171,50 @@ export class RollupsRepository {
   }
 
   /**
-   * Recomputes the hourly rows (grain 60) of every hour this refresh touched from its four quarters:
-   * replaced, not incremented, so they always equal the 15-minute rows below them.
+   * Recomputes the coarser rows of everything this refresh touched: the hours (grain 60) from their
+   * four quarters, then the UTC days (grain 1440) from their 24 hours. Replaced, not incremented, so
+   * each grain always equals the one below it.
    */
-  async deriveHours(em: EntityManager): Promise<void> {
+  async deriveHoursAndDays(em: EntityManager): Promise<void> {
     await em.query(
       `CREATE TEMP TABLE analytics_hours ON COMMIT DROP AS
-       SELECT workspace_id, date_trunc('hour', bucket, 'UTC') AS hour FROM analytics_traffic
+       SELECT workspace_id, date_trunc('hour', bucket, 'UTC') AS bucket FROM analytics_traffic
        UNION
        SELECT workspace_id, date_trunc('hour', bucket, 'UTC') FROM analytics_dirty`,
     );
     await this.analyzed(em, 'analytics_hours');
+    await this.derive(em, 'analytics_hours', { from: 15, to: 60 });
+    await em.query(
+      `CREATE TEMP TABLE analytics_days ON COMMIT DROP AS
+       SELECT DISTINCT workspace_id, date_trunc('day', bucket, 'UTC') AS bucket FROM analytics_hours`,
+    );
+    await this.analyzed(em, 'analytics_days');
+    await this.derive(em, 'analytics_days', { from: 60, to: 1440 });
+  }
+
+  /** The rows of grain `to` listed in `buckets`, each the sum of its rows of grain `from`. */
+  private async derive(em: EntityManager, buckets: string, grains: { from: number; to: number }): Promise<void> {
     for (const { table, key, counts } of ROLLUPS) {
       await em.query(
         `UPDATE ${table} t SET ${counts.map((c) => `${c} = 0`).join(', ')}
-           FROM analytics_hours h
-          WHERE t.workspace_id = h.workspace_id AND t.grain = 60 AND t.bucket = h.hour`,
+           FROM ${buckets} b
+          WHERE t.workspace_id = b.workspace_id AND t.grain = $1::int AND t.bucket = b.bucket`,
+        [grains.to],
       );
-      // Per hour, its quarters by index range (LATERAL): a hash or merge join would compare every hour with every row.
+      // Per bucket, its parts by index range (LATERAL): a hash or merge join would compare every bucket
+      // with every row. Minutes, not '1 day': a day is 24 hours in UTC whatever the session's zone.
       await em.query(
         `INSERT INTO ${table} AS t (workspace_id, grain, bucket, ${key}, ${counts.join(', ')})
-         SELECT h.workspace_id, 60, h.hour, q.*
-           FROM analytics_hours h
+         SELECT b.workspace_id, $1::int, b.bucket, p.*
+           FROM ${buckets} b
            CROSS JOIN LATERAL (
                  SELECT ${key}, ${counts.map((c) => `sum(${c})`).join(', ')}
                    FROM ${table}
-                  WHERE workspace_id = h.workspace_id AND grain = 15 AND bucket >= h.hour AND bucket < h.hour + interval '1 hour'
-                  GROUP BY ${key}) q
+                  WHERE workspace_id = b.workspace_id AND grain = $2::int AND bucket >= b.bucket AND bucket < b.bucket + make_interval(mins => $1::int)
+                  GROUP BY ${key}) p
          ON CONFLICT (workspace_id, grain, bucket, ${key}) DO UPDATE
             SET ${counts.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+        [grains.to, grains.from],
       );
     }
   }

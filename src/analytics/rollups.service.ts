@@ -43,7 +43,7 @@ export class RollupsService {
         await this.rollups.addTraffic(em);
         const contactBuckets = await this.rollups.collectContactBuckets(em, marks, scope);
         await this.rollups.recomputeContacts(em);
-        await this.rollups.deriveHours(em);
+        await this.rollups.deriveHoursAndDays(em);
         await this.rollups.advance(em, horizon);
         return { skipped: false, horizon, trafficRows, contactBuckets, ms: Math.round(performance.now() - started) };
       });
@@ -67,7 +67,7 @@ export class RollupsService {
       await this.rollups.addTraffic(em);
       await this.rollups.collectContactBuckets(em, marks, scope);
       await this.rollups.recomputeContacts(em);
-      await this.rollups.deriveHours(em);
+      await this.rollups.deriveHoursAndDays(em);
     });
   }
 
