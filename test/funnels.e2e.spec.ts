@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { DomainEventsService } from '../src/domain-events/domain-events.service.js';
 import { FunnelEngineService } from '../src/funnels/funnel-engine.service.js';
-import { addMember, bearer, createKey, expectProblem, newWorkspace, uniqueEmail, type Session } from './support/factories.js';
+import { addMember, bearer, createKey, expectProblem, newWorkspace, type Session } from './support/factories.js';
 import { newForm, submit } from './support/forms.js';
 import {
+  asCountWriter,
+  countLockWaited,
   countsOf,
   emailOpened,
   funnelPath,
@@ -13,6 +14,7 @@ import {
   newLead,
   queueQuietly,
   type QueuedEvent,
+  quietContact,
   recordEvents,
   requeue,
   settle,
@@ -524,123 +526,93 @@ describe('engine lanes', () => {
   it('runs a batch again when it deadlocks with another writer of the same contact', async () => {
     const ws = await newWorkspace(t);
     const funnel = await newFunnel(t, ws);
-    // Made and moved without a submission: a submission wakes the engine's job a moment later, and that
-    // worker could claim the event below before this test's own call does.
-    const [lead] = await t.sql<{ id: string }>(`INSERT INTO contacts (workspace_id, email, email_status) VALUES ($1, $2, 'subscribed') RETURNING id`, [
-      ws.workspaceId,
-      uniqueEmail('deadlock'),
-    ]);
-    const event = (type: string): QueuedEvent => ({ type, contactId: lead.id, properties: {}, dedupeKey: `deadlock:${type}:${lead.id}`, occurredAt: new Date() });
+    const lead = await quietContact(t, ws.workspaceId, 'deadlock');
+    const event = (type: string): QueuedEvent => ({ type, contactId: lead, properties: {}, dedupeKey: `deadlock:${type}:${lead}`, occurredAt: new Date() });
     await queueQuietly(t, ws.workspaceId, [event('form.submitted')]);
     await settle(t, ws.workspaceId);
-    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
+    expect(await stageOf(t, funnel.id, lead)).toBe('lead');
     await queueQuietly(t, ws.workspaceId, [event('contact.confirmed')]);
 
     // Another writer holds the workspace's count lock, as a manual move or an erasure does from its first
     // counted write until it commits.
-    const other = t.app.get(DataSource).createQueryRunner();
-    await other.connect();
-    try {
-      await other.startTransaction();
-      await other.query(`SELECT pg_advisory_xact_lock(hashtext('funnel_counts'), hashtext($1))`, [ws.workspaceId]);
+    await asCountWriter(t, ws.workspaceId, async (other) => {
       // The batch locks the contact's current stage, writes, and waits for the count lock at the end of its statement.
       const evaluation = t.app.get(FunnelEngineService).evaluateWorkspace(ws.workspaceId, { lanes: 1 });
-      await countLockWaited(ws.workspaceId);
+      await countLockWaited(t, ws.workspaceId);
       // The other writer now wants the contact's row the batch holds: a deadlock. PostgreSQL aborts the
       // batch (it waited first, so its check finds the cycle first); this call goes through once it has.
-      await other.query(`SELECT 1 FROM funnel_contacts WHERE funnel_id = $1 AND contact_id = $2 FOR UPDATE`, [funnel.id, lead.id]);
+      await other.query(`SELECT 1 FROM funnel_contacts WHERE funnel_id = $1 AND contact_id = $2 FOR UPDATE`, [funnel.id, lead]);
       await other.commitTransaction();
       // The batch ran again and moved the contact.
       expect(await evaluation).toMatchObject({ events: 1, moves: 1 });
-    } finally {
-      if (other.isTransactionActive) await other.rollbackTransaction();
-      await other.release();
-    }
-    expect(await stageOf(t, funnel.id, lead.id)).toBe('confirmed');
-    expect((await historyOf(t, funnel.id, lead.id)).map((h) => h.key)).toEqual(['lead', 'confirmed']);
+    });
+    expect(await stageOf(t, funnel.id, lead)).toBe('confirmed');
+    expect((await historyOf(t, funnel.id, lead)).map((h) => h.key)).toEqual(['lead', 'confirmed']);
   });
+});
+
+describe('manual move against the rule engine', () => {
+  // Sent at once (then() starts a supertest request); awaited once the other writer has done its part.
+  const moveTo = (ws: Session, funnelId: string, contactId: string, stageKey: string) =>
+    t.http().post(funnelPath(ws, `/${funnelId}/contacts/${contactId}/move`)).set(...bearer(ws.accessToken)).send({ stageKey, reason: 'called us' }).then((res) => res);
 
   it("runs a manual move again when it deadlocks with a rule's first move of the same contact", async () => {
     const ws = await newWorkspace(t);
     const funnel = await newFunnel(t, ws);
-    const [lead] = await t.sql<{ id: string }>(`INSERT INTO contacts (workspace_id, email, email_status) VALUES ($1, $2, 'subscribed') RETURNING id`, [
-      ws.workspaceId,
-      uniqueEmail('move-deadlock'),
-    ]);
+    const lead = await quietContact(t, ws.workspaceId, 'move-deadlock');
     const stage = (key: string) => funnel.stages.find((s) => s.key === key)!.id;
     // The other writer plays a lane putting the contact into the funnel at "lead" at the same moment.
-    const other = t.app.get(DataSource).createQueryRunner();
-    await other.connect();
-    try {
-      await other.startTransaction();
-      await other.query(`SELECT pg_advisory_xact_lock(hashtext('funnel_counts'), hashtext($1))`, [ws.workspaceId]);
+    await asCountWriter(t, ws.workspaceId, async (other) => {
       // The move (to "confirmed", so "lead" is entered as skipped) writes its history, first entries
       // included, then waits for the count lock at the end of that statement.
-      const move = t.http().post(funnelPath(ws, `/${funnel.id}/contacts/${lead.id}/move`)).set(...bearer(ws.accessToken)).send({ stageKey: 'confirmed', reason: 'called us' });
-      const answer = new Promise<{ status: number; body: { stage: { key: string } } }>((resolve, reject) => move.then(resolve, reject));
-      await countLockWaited(ws.workspaceId);
+      const answer = moveTo(ws, funnel.id, lead, 'confirmed');
+      await countLockWaited(t, ws.workspaceId);
       await other.query(
         `INSERT INTO funnel_contacts (workspace_id, funnel_id, contact_id, stage_id, entered_at, funnel_entered_at) VALUES ($1, $2, $3, $4, now(), now())`,
-        [ws.workspaceId, funnel.id, lead.id, stage('lead')],
+        [ws.workspaceId, funnel.id, lead, stage('lead')],
       );
       // Its first entry into "lead" waits for the move's: a deadlock, and the move, which waited first, is
       // the one PostgreSQL aborts.
       await other.query(
         `INSERT INTO funnel_stage_history (workspace_id, funnel_id, contact_id, stage_id, entered_at, source, first_entry) VALUES ($1, $2, $3, $4, now(), 'skip', true)`,
-        [ws.workspaceId, funnel.id, lead.id, stage('lead')],
+        [ws.workspaceId, funnel.id, lead, stage('lead')],
       );
       await other.commitTransaction();
       // The move ran again, from "lead" where the other writer put the contact.
       const res = await answer;
       expect(res.status).toBe(200);
       expect(res.body.stage.key).toBe('confirmed');
-    } finally {
-      if (other.isTransactionActive) await other.rollbackTransaction();
-      await other.release();
-    }
-    expect((await historyOf(t, funnel.id, lead.id)).map((h) => `${h.key}:${h.source}`)).toEqual(['lead:skip', 'confirmed:manual']);
+    });
+    expect((await historyOf(t, funnel.id, lead)).map((h) => `${h.key}:${h.source}`)).toEqual(['lead:skip', 'confirmed:manual']);
     const { rollup, direct } = await countsOf(t, funnel.id);
     expect(rollup).toEqual(direct);
   });
-});
 
-describe('manual move against the rule engine', () => {
   it('runs a manual move again when a rule put the contact into the funnel meanwhile', async () => {
     const ws = await newWorkspace(t);
     const funnel = await newFunnel(t, ws);
-    const [lead] = await t.sql<{ id: string }>(`INSERT INTO contacts (workspace_id, email, email_status) VALUES ($1, $2, 'subscribed') RETURNING id`, [
-      ws.workspaceId,
-      uniqueEmail('move-meanwhile'),
-    ]);
-    const lane = t.app.get(DataSource).createQueryRunner();
-    await lane.connect();
-    try {
-      await lane.startTransaction();
-      await lane.query(`SELECT pg_advisory_xact_lock(hashtext('funnel_counts'), hashtext($1))`, [ws.workspaceId]);
+    const lead = await quietContact(t, ws.workspaceId, 'move-meanwhile');
+    await asCountWriter(t, ws.workspaceId, async (lane) => {
       // The move finds the contact in no stage (nothing to lock), writes its history as from outside the
       // funnel, and waits for the count lock.
-      const move = t.http().post(funnelPath(ws, `/${funnel.id}/contacts/${lead.id}/move`)).set(...bearer(ws.accessToken)).send({ stageKey: 'confirmed', reason: 'called us' });
-      const answer = new Promise<{ status: number; body: { stage: { key: string } } }>((resolve, reject) => move.then(resolve, reject));
-      await countLockWaited(ws.workspaceId);
+      const answer = moveTo(ws, funnel.id, lead, 'confirmed');
+      await countLockWaited(t, ws.workspaceId);
       // Meanwhile a rule puts the contact into "lead" and commits.
       await lane.query(
         `INSERT INTO funnel_contacts (workspace_id, funnel_id, contact_id, stage_id, entered_at, funnel_entered_at) VALUES ($1, $2, $3, $4, now() - interval '1 minute', now() - interval '1 minute')`,
-        [ws.workspaceId, funnel.id, lead.id, funnel.stages.find((s) => s.key === 'lead')!.id],
+        [ws.workspaceId, funnel.id, lead, funnel.stages.find((s) => s.key === 'lead')!.id],
       );
       await lane.commitTransaction();
       const res = await answer;
       expect(res.status).toBe(200);
       expect(res.body.stage.key).toBe('confirmed');
-    } finally {
-      if (lane.isTransactionActive) await lane.rollbackTransaction();
-      await lane.release();
-    }
+    });
     // Moved from "lead", where the rule had put the contact: not "lead" entered again as if from outside.
     const history = await t.sql<{ key: string; source: string; from_key: string | null }>(
       `SELECT s.key, h.source, fs.key AS from_key FROM funnel_stage_history h JOIN funnel_stages s ON s.id = h.stage_id
          LEFT JOIN funnel_stages fs ON fs.id = h.from_stage_id
         WHERE h.funnel_id = $1 AND h.contact_id = $2 ORDER BY h.id`,
-      [funnel.id, lead.id],
+      [funnel.id, lead],
     );
     expect(history).toEqual([{ key: 'confirmed', source: 'manual', from_key: 'lead' }]);
   });
@@ -650,45 +622,24 @@ describe('erasure against the rule engine', () => {
   it('runs an erasure again when it deadlocks with a writer of the same contact', async () => {
     const ws = await newWorkspace(t);
     const funnel = await newFunnel(t, ws);
-    const [lead] = await t.sql<{ id: string }>(`INSERT INTO contacts (workspace_id, email, email_status) VALUES ($1, $2, 'subscribed') RETURNING id`, [
-      ws.workspaceId,
-      uniqueEmail('erase-deadlock'),
-    ]);
-    await queueQuietly(t, ws.workspaceId, [{ type: 'form.submitted', contactId: lead.id, properties: {}, dedupeKey: `erase:${lead.id}`, occurredAt: new Date() }]);
+    const lead = await quietContact(t, ws.workspaceId, 'erase-deadlock');
+    await queueQuietly(t, ws.workspaceId, [{ type: 'form.submitted', contactId: lead, properties: {}, dedupeKey: `erase:${lead}`, occurredAt: new Date() }]);
     await settle(t, ws.workspaceId);
-    expect(await stageOf(t, funnel.id, lead.id)).toBe('lead');
-    const other = t.app.get(DataSource).createQueryRunner();
-    await other.connect();
-    try {
-      await other.startTransaction();
-      await other.query(`SELECT pg_advisory_xact_lock(hashtext('funnel_counts'), hashtext($1))`, [ws.workspaceId]);
+    expect(await stageOf(t, funnel.id, lead)).toBe('lead');
+    await asCountWriter(t, ws.workspaceId, async (other) => {
       // The erasure deletes the contact, its stages with it, and waits for the count lock.
-      const erasure = t.http().delete(`/v1/workspaces/${ws.workspaceId}/contacts/${lead.id}`).set(...bearer(ws.accessToken));
-      const answer = new Promise<{ status: number }>((resolve, reject) => erasure.then(resolve, reject));
-      await countLockWaited(ws.workspaceId);
+      const answer = t.http().delete(`/v1/workspaces/${ws.workspaceId}/contacts/${lead}`).set(...bearer(ws.accessToken)).then((res) => res);
+      await countLockWaited(t, ws.workspaceId);
       // The other writer (a lane, say) wants the contact's stage the erasure holds: a deadlock.
-      await other.query(`SELECT 1 FROM funnel_contacts WHERE funnel_id = $1 AND contact_id = $2 FOR UPDATE`, [funnel.id, lead.id]);
+      await other.query(`SELECT 1 FROM funnel_contacts WHERE funnel_id = $1 AND contact_id = $2 FOR UPDATE`, [funnel.id, lead]);
       await other.commitTransaction();
       expect((await answer).status).toBe(204);
-    } finally {
-      if (other.isTransactionActive) await other.rollbackTransaction();
-      await other.release();
-    }
-    expect(await t.sql(`SELECT 1 FROM contacts WHERE id = $1`, [lead.id])).toEqual([]);
+    });
+    expect(await t.sql(`SELECT 1 FROM contacts WHERE id = $1`, [lead])).toEqual([]);
     const { rollup, direct } = await countsOf(t, funnel.id);
     expect(rollup).toEqual(direct);
   });
 });
-
-/** Waits until a transaction waits for the workspace's count lock (FunnelCountsLock). */
-async function countLockWaited(workspaceId: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    const waiting = await t.sql(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = hashtext($1)::oid`, [workspaceId]);
-    if (waiting.length > 0) return;
-    if (i > 200) throw new Error('nothing waited for the count lock');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('report counts', () => {
   it('keeps the rollup equal to a direct count through rule moves, manual moves and an erasure', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type QueryRunner } from 'typeorm';
 import type { NewDomainEvent } from '../../src/domain-events/domain-event.types.js';
 import { DomainEventsService } from '../../src/domain-events/domain-events.service.js';
 import { FunnelEngineService } from '../../src/funnels/funnel-engine.service.js';
@@ -142,4 +142,44 @@ export async function queueQuietly(t: TestApp, workspaceId: string, events: Queu
      INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded`,
     [workspaceId, JSON.stringify(events.map((e) => ({ contact_id: e.contactId, type: e.type, properties: e.properties, dedupe_key: e.dedupeKey, occurred_at: e.occurredAt })))],
   );
+}
+
+/**
+ * A contact made without a submission: a submission wakes the engine's job a moment later, and that
+ * worker could claim events the test queues for its own call.
+ */
+export async function quietContact(t: TestApp, workspaceId: string, label: string): Promise<string> {
+  const [row] = await t.sql<{ id: string }>(`INSERT INTO contacts (workspace_id, email, email_status) VALUES ($1, $2, 'subscribed') RETURNING id`, [
+    workspaceId,
+    uniqueEmail(label),
+  ]);
+  return row.id;
+}
+
+/**
+ * Runs `play` as another writer of the workspace's funnel counts (a lane, a manual move, an erasure):
+ * in a transaction of its own that holds the workspace's count lock (FunnelCountsLock) from the start.
+ * `play` commits when its part is done; whatever it leaves open is rolled back.
+ */
+export async function asCountWriter(t: TestApp, workspaceId: string, play: (other: QueryRunner) => Promise<void>): Promise<void> {
+  const other = t.app.get(DataSource).createQueryRunner();
+  await other.connect();
+  try {
+    await other.startTransaction();
+    await other.query(`SELECT pg_advisory_xact_lock(hashtext('funnel_counts'), hashtext($1))`, [workspaceId]);
+    await play(other);
+  } finally {
+    if (other.isTransactionActive) await other.rollbackTransaction();
+    await other.release();
+  }
+}
+
+/** Waits until a transaction waits for the workspace's count lock. */
+export async function countLockWaited(t: TestApp, workspaceId: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    const waiting = await t.sql(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = hashtext($1)::oid`, [workspaceId]);
+    if (waiting.length > 0) return;
+    if (i > 200) throw new Error('nothing waited for the count lock');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
