@@ -6,6 +6,7 @@ import { StatementErrors1795256000000 } from './1795256000000-StatementErrors.js
 import { FunnelReportScale1795256100000 } from './1795256100000-FunnelReportScale.js';
 import { FunnelCountsLock1795256200000 } from './1795256200000-FunnelCountsLock.js';
 import { AnalyticsDailyGrain1795256300000 } from './1795256300000-AnalyticsDailyGrain.js';
+import { QueueContact1795256400000 } from './1795256400000-QueueContact.js';
 
 // Explicit, ordered list: no globbing, so the same list runs under tsc output, jest and the CLI.
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   FunnelReportScale1795256100000,
   FunnelCountsLock1795256200000,
   AnalyticsDailyGrain1795256300000,
+  QueueContact1795256400000,
 ];

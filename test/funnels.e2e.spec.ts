@@ -523,6 +523,25 @@ describe('engine lanes', () => {
     expect(rollup).toEqual(direct);
   });
 
+  it('drops the queued events of a contact erased before they were evaluated, in whichever lane sees them', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const contacts = await Promise.all(Array.from({ length: 8 }, (_, i) => quietContact(t, ws.workspaceId, `gone-${i}`)));
+    await queueQuietly(
+      t,
+      ws.workspaceId,
+      contacts.map((id) => ({ type: 'form.submitted', contactId: id, properties: {}, dedupeKey: `gone:${id}`, occurredAt: new Date() })),
+    );
+    // Half of them are erased: their events go with them, their queue rows stay behind.
+    const erased = contacts.filter((_, i) => i % 2 === 0);
+    await t.sql(`DELETE FROM contacts WHERE id = ANY($1::uuid[])`, [erased]);
+
+    const result = await t.app.get(FunnelEngineService).evaluateWorkspace(ws.workspaceId, { lanes: 3, batchSize: 2 });
+    expect(result).toMatchObject({ events: 8, moves: 4 });
+    expect(await t.sql(`SELECT 1 FROM domain_event_queue WHERE workspace_id = $1`, [ws.workspaceId])).toEqual([]);
+    for (const id of contacts) expect(await stageOf(t, funnel.id, id)).toBe(erased.includes(id) ? null : 'lead');
+  });
+
   it('runs a batch again when it deadlocks with another writer of the same contact', async () => {
     const ws = await newWorkspace(t);
     const funnel = await newFunnel(t, ws);

@@ -15,9 +15,9 @@ export class DomainEventsRepository {
          SELECT $1, r.contact_id, r.type, r.properties, r.dedupe_key, COALESCE(r.occurred_at, now())
            FROM jsonb_to_recordset($2::jsonb) AS r(contact_id uuid, type text, properties jsonb, dedupe_key text, occurred_at timestamptz)
          ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
-         RETURNING id
+         RETURNING id, contact_id
        ), queued AS (
-         INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded WHERE $3
+         INSERT INTO domain_event_queue (workspace_id, event_id, contact_id) SELECT $1, id, contact_id FROM recorded WHERE $3
        )
        SELECT count(*)::int AS n FROM recorded`,
       [

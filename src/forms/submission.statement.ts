@@ -146,9 +146,9 @@ function recordSubmissionSql(withVisitor: boolean): string {
                     FROM unnest(contact.added_tags) AS t
                 ) AS d(type, properties, dedupe_key)
          ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
-         RETURNING id
+         RETURNING id, contact_id
        ), queued AS (
-         INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded
+         INSERT INTO domain_event_queue (workspace_id, event_id, contact_id) SELECT $1, id, contact_id FROM recorded
        )${visitor}
        SELECT COALESCE(sub.id::text, raise_error('${IDEMPOTENCY_KEY_TAKEN}', 'a concurrent submission used this Idempotency-Key')) AS "submissionId",
               contact.id AS "contactId"

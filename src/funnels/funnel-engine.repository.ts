@@ -88,24 +88,25 @@ export class FunnelEngineRepository {
   /**
    * Takes the next queued events in id order by deleting them from the queue: rows another worker holds
    * are skipped, not waited for, and a rollback puts them back. With `lanes` > 1, only the events of
-   * contacts in lane `lane` (their id's last byte modulo `lanes`): every event of a contact goes to the
-   * same lane, so lanes run side by side without ever moving one contact at once. A queue row whose
-   * event is gone (its contact was erased) is claimed by any lane and dropped. `claimed` counts queue
-   * rows, `events` holds those whose event still exists.
+   * contacts in lane `lane` (their id's last byte modulo `lanes`, read off the queue row): every event of
+   * a contact goes to the same lane, so lanes run side by side without ever moving one contact at once.
+   * A row without a contact (queued by a version before the column) is taken by any lane. Only the events
+   * taken are read. `claimed` counts queue rows, `events` holds those whose event still exists (a row
+   * whose contact was erased is dropped).
    */
   async claim(em: EntityManager, workspaceId: string, limit: number, lane: Lane = SINGLE_LANE): Promise<{ claimed: number; events: ClaimedEvent[] }> {
     const rows = await em.query<(ClaimedEvent | { id: null })[]>(
       `WITH picked AS MATERIALIZED (
          -- Materialized: evaluated once. As a subquery of the DELETE it could run again per row and,
          -- skipping other rows each time, take more than the limit.
-         SELECT q.event_id FROM domain_event_queue q
-           LEFT JOIN domain_events e ON e.id = q.event_id
-          WHERE q.workspace_id = $1 AND ($3 = 1 OR e.id IS NULL OR get_byte(uuid_send(e.contact_id), 15) % $3 = $4)
+         SELECT q.ctid AS tid FROM domain_event_queue q
+          WHERE q.workspace_id = $1 AND ($3 = 1 OR q.contact_id IS NULL OR get_byte(uuid_send(q.contact_id), 15) % $3 = $4)
           ORDER BY q.event_id LIMIT $2
-            FOR UPDATE OF q SKIP LOCKED
+            FOR UPDATE SKIP LOCKED
        ), claimed AS (
-         DELETE FROM domain_event_queue q USING picked
-          WHERE q.workspace_id = $1 AND q.event_id = picked.event_id
+         -- By row address: this statement holds the rows' locks, so they cannot have moved.
+         DELETE FROM domain_event_queue q
+          WHERE q.ctid = ANY (ARRAY(SELECT tid FROM picked)) AND q.workspace_id = $1
          RETURNING q.event_id
        )
        SELECT e.id::text AS id, e.contact_id AS "contactId", e.type, e.properties, e.occurred_at AS "occurredAt", c.first_channel AS channel

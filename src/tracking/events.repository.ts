@@ -32,9 +32,9 @@ export const INSERT_EVENT_BATCH = prepared(
          FROM inserted i
         WHERE i.contact_id IS NOT NULL AND ($9::boolean OR i.type <> ALL($10::text[]))
        ON CONFLICT (workspace_id, dedupe_key) DO NOTHING
-       RETURNING id),
+       RETURNING id, contact_id),
        queued AS (
-       INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded)
+       INSERT INTO domain_event_queue (workspace_id, event_id, contact_id) SELECT $1, id, contact_id FROM recorded)
        SELECT (SELECT count(*) FROM inserted)::int AS accepted, (SELECT count(*) FROM recorded)::int AS recorded`,
 );
 

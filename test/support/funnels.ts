@@ -89,7 +89,9 @@ export async function historyOf(t: TestApp, funnelId: string, contactId: string)
 
 /** Puts the workspace's domain events back in the rule engine's queue, as a replay would. */
 export async function requeue(t: TestApp, workspaceId: string, where = 'true'): Promise<void> {
-  await t.sql(`INSERT INTO domain_event_queue (workspace_id, event_id) SELECT workspace_id, id FROM domain_events WHERE workspace_id = $1 AND ${where}`, [workspaceId]);
+  await t.sql(`INSERT INTO domain_event_queue (workspace_id, event_id, contact_id) SELECT workspace_id, id, contact_id FROM domain_events WHERE workspace_id = $1 AND ${where}`, [
+    workspaceId,
+  ]);
 }
 
 export interface StageCount {
@@ -138,8 +140,8 @@ export async function queueQuietly(t: TestApp, workspaceId: string, events: Queu
        INSERT INTO domain_events (workspace_id, contact_id, type, properties, dedupe_key, occurred_at)
        SELECT $1, r.contact_id, r.type, r.properties, r.dedupe_key, r.occurred_at
          FROM jsonb_to_recordset($2::jsonb) AS r(contact_id uuid, type text, properties jsonb, dedupe_key text, occurred_at timestamptz)
-       RETURNING id)
-     INSERT INTO domain_event_queue (workspace_id, event_id) SELECT $1, id FROM recorded`,
+       RETURNING id, contact_id)
+     INSERT INTO domain_event_queue (workspace_id, event_id, contact_id) SELECT $1, id, contact_id FROM recorded`,
     [workspaceId, JSON.stringify(events.map((e) => ({ contact_id: e.contactId, type: e.type, properties: e.properties, dedupe_key: e.dedupeKey, occurred_at: e.occurredAt })))],
   );
 }
