@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainEventsService } from '../src/domain-events/domain-events.service.js';
+import { FunnelEngineRepository } from '../src/funnels/funnel-engine.repository.js';
 import { FunnelEngineService } from '../src/funnels/funnel-engine.service.js';
 import { addMember, bearer, createKey, expectProblem, newWorkspace, type Session } from './support/factories.js';
 import { newForm, submit } from './support/forms.js';
@@ -634,6 +635,39 @@ describe('manual move against the rule engine', () => {
       [funnel.id, lead],
     );
     expect(history).toEqual([{ key: 'confirmed', source: 'manual', from_key: 'lead' }]);
+  });
+
+  it('runs a batch again when a manual move put a new contact into the funnel after the batch found it outside', async () => {
+    const ws = await newWorkspace(t);
+    const funnel = await newFunnel(t, ws);
+    const lead = await quietContact(t, ws.workspaceId, 'move-first');
+    await queueQuietly(t, ws.workspaceId, [{ type: 'form.submitted', contactId: lead, properties: {}, dedupeKey: `move-first:${lead}`, occurredAt: new Date() }]);
+    // The batch finds the contact in no stage, so it knows its entries are first entries without looking.
+    // Right then, a manual move puts the contact into "lead" and commits.
+    const repo = t.app.get(FunnelEngineRepository);
+    let moved = false;
+    repo.lockCurrent = async (...args) => {
+      const found = await FunnelEngineRepository.prototype.lockCurrent.apply(repo, args);
+      if (!moved) {
+        moved = true;
+        const res = await moveTo(ws, funnel.id, lead, 'lead');
+        expect(res.status).toBe(200);
+      }
+      return found;
+    };
+    try {
+      // The batch's first entry into "lead" collides with the move's; it runs again, finds the contact in
+      // "lead" already, and moves nobody.
+      expect(await t.app.get(FunnelEngineService).evaluateWorkspace(ws.workspaceId, { lanes: 1 })).toMatchObject({ events: 1, moves: 0 });
+    } finally {
+      delete (repo as Partial<FunnelEngineRepository>).lockCurrent;
+    }
+    expect(moved).toBe(true);
+    // One entry into "lead", the move's: not a second one by the rule, recorded as if the contact had
+    // entered again.
+    expect((await historyOf(t, funnel.id, lead)).map((h) => `${h.key}:${h.source}`)).toEqual(['lead:manual']);
+    const { rollup, direct } = await countsOf(t, funnel.id);
+    expect(rollup).toEqual(direct);
   });
 });
 

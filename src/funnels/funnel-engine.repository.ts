@@ -14,6 +14,8 @@ export interface HistoryWrite {
   eventType: string;
   channel: string | null;
   secondsFromPrevious: number | null;
+  // true: known to be the contact's first entry into the stage (it was new to the funnel); null: look.
+  firstEntry: true | null;
 }
 
 export interface CurrentWrite {
@@ -151,8 +153,10 @@ export class FunnelEngineRepository {
    * the workspace's count lock (FunnelCountsLock) is held only from there to the commit.
    *
    * - History: a row for an event already applied to that stage is skipped. An entry is the contact's
-   *   first into that stage unless one is already recorded (the unique index on first entries turns a
-   *   concurrent duplicate into an error, and the batch is retried).
+   *   first into that stage unless one is already recorded; that is looked up only for contacts that
+   *   were in the funnel already (`firstEntry` null). The unique index on first entries turns a
+   *   concurrent duplicate (a manual move that put a new contact in the funnel meanwhile) into an
+   *   error, and the batch is retried.
    * - Current stages, forward only: a row another transaction created meanwhile (a manual move racing
    *   the contact's first rule move) is replaced only by a later stage. Rows come sorted by pair, so
    *   two writers inserting the same new rows take their locks in the same order.
@@ -167,10 +171,15 @@ export class FunnelEngineRepository {
                                            event_type, channel, seconds_from_previous, first_entry)
          SELECT $1, u.funnel_id, u.contact_id, u.stage_id, u.from_stage_id, u.entered_at, u.source, u.domain_event_id, u.event_type, u.channel,
                 u.seconds_from_previous,
-                NOT EXISTS (SELECT 1 FROM funnel_stage_history h
-                             WHERE h.funnel_id = u.funnel_id AND h.contact_id = u.contact_id AND h.stage_id = u.stage_id AND h.first_entry)
-           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[])
-                AS u(funnel_id, contact_id, stage_id, from_stage_id, entered_at, source, domain_event_id, event_type, channel, seconds_from_previous)
+                -- CASE: the lookup runs only where the first entry is not known.
+                CASE WHEN u.first_entry THEN true
+                     ELSE NOT EXISTS (SELECT 1 FROM funnel_stage_history h
+                                       WHERE h.funnel_id = u.funnel_id AND h.contact_id = u.contact_id AND h.stage_id = u.stage_id AND h.first_entry)
+                END
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::float8[],
+                       $23::boolean[])
+                AS u(funnel_id, contact_id, stage_id, from_stage_id, entered_at, source, domain_event_id, event_type, channel, seconds_from_previous,
+                     first_entry)
          ON CONFLICT (domain_event_id, funnel_id, stage_id) WHERE domain_event_id IS NOT NULL DO NOTHING
        ), written AS (
          INSERT INTO funnel_contacts AS fc (workspace_id, funnel_id, contact_id, stage_id, channel, entered_at, funnel_entered_at)
@@ -212,6 +221,7 @@ export class FunnelEngineRepository {
         changes.map((c) => JSON.stringify(c.properties)),
         changes.map((c) => c.dedupeKey),
         changes.map((c) => c.occurredAt.toISOString()),
+        history.map((r) => r.firstEntry),
       ],
     );
   }

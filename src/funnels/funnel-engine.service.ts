@@ -160,6 +160,7 @@ export function historyOf(moves: readonly Move[]): HistoryWrite[] {
         eventType: m.eventType,
         channel: m.channel,
         secondsFromPrevious: e.secondsFromPrevious,
+        firstEntry: m.newToFunnel ? true : null,
       };
       from = e.stageId;
       return row;

@@ -200,6 +200,9 @@ export interface Move {
   eventId: string;
   eventType: string;
   from: CurrentStage | null;
+  // The contact had no stage in this funnel when the batch began: every stage it enters is its first
+  // entry there (a contact's history and current stage are written together, and only go together).
+  newToFunnel: boolean;
   to: CompiledStage;
   enteredAt: Date;
   // Stages entered by this move, in order, the target last.
@@ -260,6 +263,7 @@ export function planMoves(matches: readonly EventMatch[], current: ReadonlyMap<s
   for (const [key, list] of byPair) {
     list.sort((a, b) => a.event.occurredAt.getTime() - b.event.occurredAt.getTime() || compareIds(a.event.id, b.event.id));
     let state = current.get(key) ?? null;
+    const newToFunnel = state === null;
     for (const { funnel, event, stageIndexes } of list) {
       const targetIndex = stageIndexes[stageIndexes.length - 1];
       const target = funnel.stages[targetIndex];
@@ -270,7 +274,7 @@ export function planMoves(matches: readonly EventMatch[], current: ReadonlyMap<s
         countSkipped: funnel.skippedStagesCount,
         targetSource: 'rule',
       });
-      moves.push({ funnelId: funnel.id, contactId: event.contactId, channel: event.channel, eventId: event.id, eventType: event.type, from: state, to: target, enteredAt, entries });
+      moves.push({ funnelId: funnel.id, contactId: event.contactId, channel: event.channel, eventId: event.id, eventType: event.type, from: state, newToFunnel, to: target, enteredAt, entries });
       state = { stageId: target.id, position: target.position, enteredAt, funnelEnteredAt: state?.funnelEnteredAt ?? enteredAt };
     }
   }
