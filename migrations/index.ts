@@ -7,6 +7,7 @@ import { FunnelReportScale1795256100000 } from './1795256100000-FunnelReportScal
 import { FunnelCountsLock1795256200000 } from './1795256200000-FunnelCountsLock.js';
 import { AnalyticsDailyGrain1795256300000 } from './1795256300000-AnalyticsDailyGrain.js';
 import { QueueContact1795256400000 } from './1795256400000-QueueContact.js';
+import { FunnelStageKeys1795256500000 } from './1795256500000-FunnelStageKeys.js';
 
 // Explicit, ordered list: no globbing, so the same list runs under tsc output, jest and the CLI.
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   FunnelCountsLock1795256200000,
   AnalyticsDailyGrain1795256300000,
   QueueContact1795256400000,
+  FunnelStageKeys1795256500000,
 ];

@@ -67,6 +67,34 @@ describe('funnels admin', () => {
     await t.http().get(funnelPath(ws, `/${funnel.id}`)).set(...bearer(ws.accessToken)).expect(200);
   });
 
+  it("keeps stage entries to the funnel's own stages, and they go with the funnel", async () => {
+    const ws = await newWorkspace(t);
+    const [one, other] = [await newFunnel(t, ws), await newFunnel(t, ws)];
+    const lead = await quietContact(t, ws.workspaceId, 'stage-keys');
+    const insertEntry = (funnelId: string, stageId: string) =>
+      t.sql(`INSERT INTO funnel_stage_history (workspace_id, funnel_id, contact_id, stage_id, entered_at, source) VALUES ($1, $2, $3, $4, now(), 'skip')`, [
+        ws.workspaceId,
+        funnelId,
+        lead,
+        stageId,
+      ]);
+    const insertCurrent = (funnelId: string, stageId: string) =>
+      t.sql(`INSERT INTO funnel_contacts (workspace_id, funnel_id, contact_id, stage_id, entered_at, funnel_entered_at) VALUES ($1, $2, $3, $4, now(), now())`, [
+        ws.workspaceId,
+        funnelId,
+        lead,
+        stageId,
+      ]);
+    // A stage of another funnel is refused in both tables (foreign key violation).
+    await expect(insertEntry(one.id, other.stages[0].id)).rejects.toMatchObject({ code: '23503' });
+    await expect(insertCurrent(one.id, other.stages[0].id)).rejects.toMatchObject({ code: '23503' });
+    await insertEntry(one.id, one.stages[0].id);
+    await insertCurrent(one.id, one.stages[0].id);
+    // Deleting the funnel (as deleting its workspace does) takes its stages and everything in them.
+    await t.sql(`DELETE FROM funnels WHERE id = $1`, [one.id]);
+    expect(await t.sql(`SELECT 1 FROM funnel_stage_history WHERE contact_id = $1 UNION ALL SELECT 1 FROM funnel_contacts WHERE contact_id = $1`, [lead])).toEqual([]);
+  });
+
   it('refuses unusable definitions, naming each problem', async () => {
     const ws = await newWorkspace(t);
     const other = await newWorkspace(t, 'other');
