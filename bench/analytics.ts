@@ -30,7 +30,7 @@ import { captureStatements, replayLoop, type Replay } from './report-baseline.js
  * traffic, and the funnel rule engine's throughput. The app runs as a child process with production
  * settings; latencies are measured by a closed loop of `BENCH_CONNECTIONS` clients.
  * Env: BENCH_CONTACTS, BENCH_EVENTS, BENCH_DAYS, BENCH_DURATION (s, 10), BENCH_WARMUP (s, 2),
- * BENCH_CONNECTIONS (4), BENCH_REFRESH_ROUNDS (5), BENCH_DATABASE_URL (a server to create the bench
+ * BENCH_CONNECTIONS (4), BENCH_REFRESH_ROUNDS (5), BENCH_ENGINE_ROUNDS (3), BENCH_DATABASE_URL (a server to create the bench
  * database on; unset: an embedded PostgreSQL removed afterwards), BENCH_ONLY (as for `npm run bench`,
  * which runs this after its HTTP scenarios: naming none of the measures here skips it; naming one
  * runs all, the seed being most of the time), BENCH_APP_CPU_PROF (as for `npm run bench`).
@@ -74,6 +74,7 @@ const settings = {
   warmupS: setting('BENCH_WARMUP', 2),
   connections: setting('BENCH_CONNECTIONS', 4),
   refreshRounds: setting('BENCH_REFRESH_ROUNDS', 5),
+  engineRounds: setting('BENCH_ENGINE_ROUNDS', 3),
   serverUrl: process.env.BENCH_DATABASE_URL || undefined,
 };
 
@@ -315,9 +316,15 @@ async function main(): Promise<number> {
       log(`refresh after ${MINUTE_EVENTS} events + ${MINUTE_SUBMISSIONS} signups (sent in ${sendS} s): ${result.ms} ms, ${result.trafficRows} traffic rows, ${result.contactBuckets} contact buckets`);
     }
 
+    // Rounds of a few seconds each: one can fall on a checkpoint; the target is judged on the median.
     await benchRuleEngine(ctx, demo, ENGINE_WARMUP_CONTACTS);
-    const engine: EngineThroughput = await benchRuleEngine(ctx, demo, ENGINE_CONTACTS);
-    log(`rule engine: ${engine.events} events in ${engine.seconds} s = ${engine.eventsPerSecond} events/s (${engine.moves} moves)`);
+    const engineRounds: EngineThroughput[] = [];
+    for (let r = 0; r < settings.engineRounds; r++) {
+      const measured = await benchRuleEngine(ctx, demo, ENGINE_CONTACTS);
+      engineRounds.push(measured);
+      log(`rule engine: ${measured.events} events in ${measured.seconds} s = ${measured.eventsPerSecond} events/s (${measured.moves} moves)`);
+    }
+    const engineMedian = quantile(engineRounds.map((r) => r.eventsPerSecond).sort((a, b) => a - b), 0.5);
 
     const sortedRefresh = refreshes.map((r) => r.ms).sort((a, b) => a - b);
     const refreshMedian = quantile(sortedRefresh, 0.5);
@@ -326,7 +333,7 @@ async function main(): Promise<number> {
     const targets = [
       ...reportTargets,
       { target: `rollup refresh of ${MINUTE_EVENTS} events < ${REFRESH_MS} ms (slowest of ${refreshes.length})`, value: refreshMax, met: refreshMax < REFRESH_MS },
-      { target: `rule engine ≥ ${ENGINE_EVENTS_PER_S} events/s`, value: engine.eventsPerSecond, met: engine.eventsPerSecond >= ENGINE_EVENTS_PER_S },
+      { target: `rule engine ≥ ${ENGINE_EVENTS_PER_S} events/s (median of ${engineRounds.length})`, value: engineMedian, met: engineMedian >= ENGINE_EVENTS_PER_S },
     ];
 
     const pad = (s: string | number, n: number) => String(s).padStart(n);
@@ -347,11 +354,12 @@ async function main(): Promise<number> {
         `\n(raw: the SQL the app's services send for one such request, replayed through plain pg with the same connections)` +
         `\n\nrollup refresh after ~1 minute of traffic (${MINUTE_EVENTS} events, ${MINUTE_SUBMISSIONS} signups): ${refreshes.map((r) => `${r.ms} ms`).join(', ')} ` +
         `(median ${refreshMedian} ms)\n` +
-        `rule engine: ${engine.events} events in ${engine.seconds} s = ${engine.eventsPerSecond} events/s (${engine.moves} stage moves)\n` +
+        `rule engine, ${engineRounds.length} rounds of ${engineRounds[0]?.events ?? 0} events (${engineRounds[0]?.moves ?? 0} stage moves): ` +
+        `${engineRounds.map((r) => `${r.eventsPerSecond}`).join(', ')} events/s (median ${engineMedian})\n` +
         `\nTargets (issue 4):\n  ${targets.map((t) => `${t.met ? 'met ' : 'MISS'} ${t.target}: ${t.value}`).join('\n  ')}\n\n`,
     );
     process.stdout.write(
-      `${JSON.stringify({ settings: { ...settings, serverUrl: settings.serverUrl ? '(given)' : undefined }, seedS, seedTimings: demo.timings, latencies, raws, refreshes, engine, targets })}\n`,
+      `${JSON.stringify({ settings: { ...settings, serverUrl: settings.serverUrl ? '(given)' : undefined }, seedS, seedTimings: demo.timings, latencies, raws, refreshes, engine: engineRounds, targets })}\n`,
     );
     const failed = [...latencies, ...raws].some((l) => l.failures > 0);
     return failed ? 1 : 0;
