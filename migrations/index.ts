@@ -8,6 +8,7 @@ import { FunnelCountsLock1795256200000 } from './1795256200000-FunnelCountsLock.
 import { AnalyticsDailyGrain1795256300000 } from './1795256300000-AnalyticsDailyGrain.js';
 import { QueueContact1795256400000 } from './1795256400000-QueueContact.js';
 import { FunnelStageKeys1795256500000 } from './1795256500000-FunnelStageKeys.js';
+import { IdempotentRequests1795256600000 } from './1795256600000-IdempotentRequests.js';
 
 // Explicit, ordered list: no globbing, so the same list runs under tsc output, jest and the CLI.
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   AnalyticsDailyGrain1795256300000,
   QueueContact1795256400000,
   FunnelStageKeys1795256500000,
+  IdempotentRequests1795256600000,
 ];

@@ -1,7 +1,7 @@
 import type { FastifyCorsOptionsDelegateCallback } from '@fastify/cors';
 import type { AppConfig } from '../config/app-config.js';
 
-const EXPOSED = ['x-request-id', 'retry-after'];
+const EXPOSED = ['x-request-id', 'retry-after', 'idempotent-replayed'];
 const FORM_PATH = /^\/v1\/public\/forms\/([^/?]+)/;
 
 /**

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { decodeCursor, toPage, type Page } from '../common/pagination.js';
+import { idempotencyKey } from '../common/idempotency.js';
 import { ValidationException } from '../common/problem.js';
 import { PG_ERROR, pgErrorCode } from '../database/pg-errors.js';
 import { OnJob } from '../jobs/on-job.decorator.js';
@@ -28,7 +29,6 @@ const BATCH_SIZE = 500;
 export const MAX_STORED_ERRORS = 1000;
 // pg-boss runs a job once plus retryLimit retries; the last failed run marks the import failed.
 const MAX_RUNS = QUEUES['contacts-import'].retryLimit + 1;
-const IDEMPOTENCY_KEY = /^[\w.:-]{8,200}$/;
 
 export interface ImportRequest {
   body: unknown;
@@ -56,10 +56,7 @@ export class ContactsImportService {
   async start(ws: WorkspaceContext, req: ImportRequest): Promise<ImportResponse> {
     if (!(req.body instanceof CsvUpload)) throw TransferException.notCsv();
     const { text } = req.body;
-    const key = req.idempotencyKey;
-    if (key !== null && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ValidationException([{ field: 'Idempotency-Key', message: 'must be 8-200 letters, digits or . _ : -' }]);
-    }
+    const key = idempotencyKey(req.idempotencyKey ?? undefined);
     const q = req.query;
     const requestHash = key ? hashRequest(text, q) : null;
     if (key) {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@ne
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { ANY_MEMBER, EDITORS, Roles } from '../common/access.decorators.js';
+import { Idempotent } from '../common/idempotency.interceptor.js';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { CurrentWorkspace } from '../common/current.decorators.js';
 import { PageQueryDto } from '../common/pagination.js';
@@ -23,6 +24,7 @@ export class FormsController {
 
   @Post()
   @Roles(EDITORS)
+  @Idempotent()
   @ApiOperation({ summary: 'Create a form (version 1)' })
   @ApiCreatedResponse({ type: FormResponse })
   create(@CurrentWorkspace() ws: WorkspaceContext, @Body() dto: CreateFormDto): Promise<FormResponse> {

@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { idempotencyKey } from '../common/idempotency.js';
 import { ValidationException } from '../common/problem.js';
 import { RateLimitService } from '../common/rate-limit.service.js';
 import { AppConfig } from '../config/app-config.js';
@@ -29,7 +30,6 @@ export interface SubmissionOutcome {
   body: SubmissionResponse;
 }
 
-const IDEMPOTENCY_KEY = /^[\w.:-]{8,200}$/;
 // A first submission of a new person can lose the insert race to a concurrent one, then finds it.
 const MAX_UPSERT_ATTEMPTS = 3;
 
@@ -65,9 +65,7 @@ export class SubmissionsService {
       throw new FormException(HttpStatus.FORBIDDEN, FormErrorCode.OriginNotAllowed, `This form does not accept submissions from ${meta.origin}.`);
     }
     this.rejectSpam(def, dto);
-    if (meta.idempotencyKey !== null && !IDEMPOTENCY_KEY.test(meta.idempotencyKey)) {
-      throw new ValidationException([{ field: 'Idempotency-Key', message: 'must be 8-200 letters, digits or . _ : -' }]);
-    }
+    idempotencyKey(meta.idempotencyKey ?? undefined);
     await this.rateLimits.consume(
       { key: `submit:ip:${form.id}:${meta.ip}`, max: this.config.SUBMISSION_LIMIT_PER_IP, windowSeconds: 60 },
       { key: `submit:form:${form.id}`, max: this.config.SUBMISSION_LIMIT_PER_FORM, windowSeconds: 60 },

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ANY_MEMBER, EDITORS, Roles } from '../common/access.decorators.js';
+import { Idempotent } from '../common/idempotency.interceptor.js';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { CurrentActor, CurrentWorkspace, type Actor } from '../common/current.decorators.js';
 import { UuidParam } from '../common/uuid-param.js';
@@ -23,6 +24,7 @@ export class FunnelContactsController {
   @Post('funnels/:funnelId/contacts/:contactId/move')
   @HttpCode(200)
   @Roles(EDITORS)
+  @Idempotent()
   @ApiOperation({
     summary: 'Move a contact to a stage by hand (any direction), recorded with who and why',
     description: 'Moving forward in a funnel that counts skipped stages enters the stages in between too. Moving to the current stage changes nothing.',

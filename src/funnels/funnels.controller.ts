@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ANY_MEMBER, EDITORS, Roles } from '../common/access.decorators.js';
+import { Idempotent } from '../common/idempotency.interceptor.js';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { CurrentWorkspace } from '../common/current.decorators.js';
 import { UuidParam } from '../common/uuid-param.js';
@@ -19,6 +20,7 @@ export class FunnelsController {
 
   @Post()
   @Roles(EDITORS)
+  @Idempotent()
   @ApiOperation({ summary: 'Create a funnel with ordered stages and their entry rules' })
   @ApiCreatedResponse({ type: FunnelResponse })
   create(@CurrentWorkspace() ws: WorkspaceContext, @Body() dto: CreateFunnelDto): Promise<FunnelResponse> {

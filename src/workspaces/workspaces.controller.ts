@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ANY_MEMBER, Authenticated, MANAGERS, Roles } from '../common/access.decorators.js';
+import { Idempotent } from '../common/idempotency.interceptor.js';
 import type { WorkspaceContext } from '../common/auth-context.js';
 import { CurrentUserId, CurrentWorkspace } from '../common/current.decorators.js';
 import { PageQueryDto } from '../common/pagination.js';
@@ -24,6 +25,7 @@ export class WorkspacesController {
 
   @Post('workspaces')
   @Authenticated()
+  @Idempotent()
   @ApiOperation({ summary: 'Create a workspace; the caller becomes its owner' })
   @ApiCreatedResponse({ type: WorkspaceResponse })
   create(@CurrentUserId() userId: string, @Body() dto: CreateWorkspaceDto): Promise<WorkspaceResponse> {
@@ -56,6 +58,7 @@ export class WorkspacesController {
   @Post('invitations/accept')
   @HttpCode(200)
   @Authenticated()
+  @Idempotent()
   @ApiOperation({ summary: 'Join a workspace with an invitation token sent to the caller\'s email' })
   @ApiOkResponse({ type: WorkspaceResponse })
   accept(@CurrentUserId() userId: string, @Body() dto: AcceptInvitationDto): Promise<WorkspaceResponse> {
