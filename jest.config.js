@@ -17,4 +17,9 @@ export default {
   // 2 cores: two test files at a time, each with its own database.
   maxWorkers: 2,
   testTimeout: 30_000,
+  // pg-boss 10's stop leaves a 1 s timer running (offWork polls its stopped workers with delay(1000)
+  // from node:timers/promises, which holds the event loop). A worker whose last file closed its app
+  // within that second needs up to a second to exit, more than jest's default 500 ms before it kills
+  // the worker and warns "A worker process has failed to exit gracefully".
+  workerGracefulExitTimeout: 2_000,
 };
