@@ -14,10 +14,11 @@ export const IDEMPOTENCY_RETENTION_SECONDS = 86_400;
 
 /**
  * `Idempotency-Key` on the routes marked `@Idempotent()` (only those: other routes run no interceptor).
- * The first request takes the key (a row, before the handler runs) and keeps its answer after it; a retry with the same key and request gets that answer
- * with `Idempotent-Replayed: true`; the same key with another request is `422 idempotency_key_reused`; a
- * retry while the first still runs is `409 idempotency_key_in_progress` with `Retry-After`. A request
- * that fails gives its key back (it stored nothing), so its retry runs again.
+ * The first request takes the key (a row, before the handler runs) and keeps its answer after it; a
+ * retry with the same key and request gets that answer with `Idempotent-Replayed: true`; the same key
+ * with another request is `422 idempotency_key_reused`; a retry while the first still runs is
+ * `409 idempotency_key_in_progress` with `Retry-After`. A request that fails gives its key back (it
+ * stored nothing), so its retry runs again.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {

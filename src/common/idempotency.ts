@@ -4,8 +4,8 @@ import { DomainException, ValidationException } from './problem.js';
 const KEY_FORMAT = /^[\w.:-]{8,200}$/;
 
 /** The `Idempotency-Key` header as sent, checked: absent is null, a malformed key is a 400. */
-export function idempotencyKey(header: string | string[] | undefined): string | null {
-  if (header === undefined) return null;
+export function idempotencyKey(header: string | string[] | null | undefined): string | null {
+  if (header === undefined || header === null) return null;
   const key = Array.isArray(header) ? header[0] : header;
   if (key === undefined || !KEY_FORMAT.test(key)) {
     throw new ValidationException([{ field: 'Idempotency-Key', message: 'must be 8-200 letters, digits or . _ : -' }]);

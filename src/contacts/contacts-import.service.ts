@@ -56,7 +56,7 @@ export class ContactsImportService {
   async start(ws: WorkspaceContext, req: ImportRequest): Promise<ImportResponse> {
     if (!(req.body instanceof CsvUpload)) throw TransferException.notCsv();
     const { text } = req.body;
-    const key = idempotencyKey(req.idempotencyKey ?? undefined);
+    const key = idempotencyKey(req.idempotencyKey);
     const q = req.query;
     const requestHash = key ? hashRequest(text, q) : null;
     if (key) {

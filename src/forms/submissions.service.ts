@@ -65,7 +65,7 @@ export class SubmissionsService {
       throw new FormException(HttpStatus.FORBIDDEN, FormErrorCode.OriginNotAllowed, `This form does not accept submissions from ${meta.origin}.`);
     }
     this.rejectSpam(def, dto);
-    idempotencyKey(meta.idempotencyKey ?? undefined);
+    idempotencyKey(meta.idempotencyKey); // checks the format: 400 before anything is counted or stored
     await this.rateLimits.consume(
       { key: `submit:ip:${form.id}:${meta.ip}`, max: this.config.SUBMISSION_LIMIT_PER_IP, windowSeconds: 60 },
       { key: `submit:form:${form.id}`, max: this.config.SUBMISSION_LIMIT_PER_FORM, windowSeconds: 60 },
